@@ -115,7 +115,10 @@ mod tests {
         for r in Reason::ALL {
             assert!(seen.insert(r.as_str()), "duplicate {r}");
             assert_eq!(Reason::from_code(r.as_str()), Some(*r));
-            assert!(r.as_str().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+            assert!(r
+                .as_str()
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_'));
         }
     }
 }

@@ -57,7 +57,9 @@ const B64URL_LENIENT: GeneralPurpose = GeneralPurpose::new(
 
 /// Decodes unpadded base64url (see the module notes on leniency).
 pub fn b64url_decode(s: &str) -> Result<Vec<u8>, EncodingError> {
-    B64URL_LENIENT.decode(s).map_err(|_| EncodingError::Base64Url)
+    B64URL_LENIENT
+        .decode(s)
+        .map_err(|_| EncodingError::Base64Url)
 }
 
 /// Encodes bytes as unpadded base64url.

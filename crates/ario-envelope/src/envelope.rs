@@ -86,7 +86,9 @@ pub fn strips_annotations(envelope: &Map<String, Value>) -> bool {
 }
 
 /// The canonical bytes an envelope's signature covers.
-pub fn signed_scope_bytes(envelope: &Map<String, Value>) -> Result<Vec<u8>, crate::jcs::CanonError> {
+pub fn signed_scope_bytes(
+    envelope: &Map<String, Value>,
+) -> Result<Vec<u8>, crate::jcs::CanonError> {
     let strip = strips_annotations(envelope);
     canonicalize_object_filtered(envelope, |k| {
         k != "signature" && k != "co_signatures" && !(strip && k.starts_with('_'))
@@ -141,7 +143,11 @@ pub fn sign_envelope(envelope: &Value, key: &SigningKey) -> Result<Value, SignEr
 /// Fills `payload_hash` from an inline `payload` (or checks a given one),
 /// fills `public_key` (or checks a given one), and signs the canonical signed
 /// scope with Ed25519. Deterministic: the same input gives the same bytes.
-pub fn sign_envelope_with(envelope: &Value, key: &SigningKey, policy: SignPolicy) -> Result<Value, SignError> {
+pub fn sign_envelope_with(
+    envelope: &Value,
+    key: &SigningKey,
+    policy: SignPolicy,
+) -> Result<Value, SignError> {
     let Value::Object(env) = envelope else {
         return Err(SignError::NotAnObject);
     };
@@ -176,7 +182,10 @@ pub fn sign_envelope_with(envelope: &Value, key: &SigningKey, policy: SignPolicy
         Some(_) => return Err(SignError::PublicKeyMismatch),
     }
     let message = signed_scope_bytes(&env)?;
-    env.insert("signature".into(), Value::String(hex::encode(key.sign(&message))));
+    env.insert(
+        "signature".into(),
+        Value::String(hex::encode(key.sign(&message))),
+    );
     Ok(Value::Object(env))
 }
 
@@ -368,7 +377,10 @@ pub fn verify_envelope(envelope: &Value, opts: VerifyOptions<'_>) -> Verdict {
 
 fn check_signature(env: &Map<String, Value>, reasons: &mut Vec<Reason>) -> bool {
     let key = match env.get("public_key") {
-        Some(Value::String(k)) => match hex_decode_array::<32>(k).ok().and_then(|b| VerifyingKey::from_bytes(&b).ok()) {
+        Some(Value::String(k)) => match hex_decode_array::<32>(k)
+            .ok()
+            .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+        {
             Some(key) => Some(key),
             None => {
                 reasons.push(Reason::MalformedPublicKey);
@@ -417,7 +429,10 @@ mod tests {
     use serde_json::json;
 
     fn key() -> SigningKey {
-        SigningKey::from_seed_hex("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef").unwrap()
+        SigningKey::from_seed_hex(
+            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        )
+        .unwrap()
     }
 
     fn mlflow_unsigned() -> Value {
@@ -460,7 +475,13 @@ mod tests {
     fn external_binding_tri_state() {
         let signed = sign_envelope(&mlflow_unsigned(), &key()).unwrap();
         let payload = br#"{"k":"v"}"#;
-        let v = verify_envelope(&signed, VerifyOptions { payload_bytes: Some(payload), ..Default::default() });
+        let v = verify_envelope(
+            &signed,
+            VerifyOptions {
+                payload_bytes: Some(payload),
+                ..Default::default()
+            },
+        );
         assert_eq!(v.payload_hash_ok, Some(false));
         assert_eq!(v.status, Status::Failed);
         assert!(v.has(Reason::PayloadHashMismatch));
@@ -473,7 +494,13 @@ mod tests {
         let signed = sign_envelope_with(&unsigned, &key(), SignPolicy::AnySpecVersion).unwrap();
         let strict = verify_envelope(&signed, VerifyOptions::default());
         assert!(!strict.ok && strict.legacy && strict.has(Reason::MissingSpecVersion));
-        let lenient = verify_envelope(&signed, VerifyOptions { allow_legacy: true, ..Default::default() });
+        let lenient = verify_envelope(
+            &signed,
+            VerifyOptions {
+                allow_legacy: true,
+                ..Default::default()
+            },
+        );
         assert!(lenient.ok && lenient.legacy && lenient.has(Reason::LegacyEnvelope));
         assert_eq!(lenient.spec_version_status, SpecVersionStatus::Legacy);
         assert!(sign_envelope(&unsigned, &key()).is_err());
@@ -483,7 +510,10 @@ mod tests {
     fn inline_payload_and_mode_confusion() {
         let unsigned = json!({"spec_version":"ario.agent/v1","event_id":"e","payload":{"a":1}});
         let signed = sign_envelope(&unsigned, &key()).unwrap();
-        assert_eq!(verify_envelope(&signed, VerifyOptions::default()).status, Status::Verified);
+        assert_eq!(
+            verify_envelope(&signed, VerifyOptions::default()).status,
+            Status::Verified
+        );
         let mut stripped = signed.clone();
         stripped.as_object_mut().unwrap().remove("payload");
         let v = verify_envelope(&stripped, VerifyOptions::default());
@@ -502,16 +532,28 @@ mod tests {
         assert_eq!(sign_envelope(&signed, &k), Err(SignError::AlreadySigned));
         let mut no_hash = mlflow_unsigned();
         no_hash.as_object_mut().unwrap().remove("payload_hash");
-        assert_eq!(sign_envelope(&no_hash, &k), Err(SignError::MissingPayloadHash));
+        assert_eq!(
+            sign_envelope(&no_hash, &k),
+            Err(SignError::MissingPayloadHash)
+        );
         let mut wrong_key = mlflow_unsigned();
         wrong_key["public_key"] = json!("00".repeat(32));
-        assert_eq!(sign_envelope(&wrong_key, &k), Err(SignError::PublicKeyMismatch));
+        assert_eq!(
+            sign_envelope(&wrong_key, &k),
+            Err(SignError::PublicKeyMismatch)
+        );
         assert_eq!(sign_envelope(&json!([1]), &k), Err(SignError::NotAnObject));
     }
 
     #[test]
     fn non_objects_and_bad_fields_are_verdicts() {
-        for v in [json!(null), json!([]), json!("hello"), json!(42), json!(true)] {
+        for v in [
+            json!(null),
+            json!([]),
+            json!("hello"),
+            json!(42),
+            json!(true),
+        ] {
             let verdict = verify_envelope(&v, VerifyOptions::default());
             assert_eq!(verdict.status, Status::Malformed);
             assert!(verdict.has(Reason::EnvelopeNotAJsonObject));

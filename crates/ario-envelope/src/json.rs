@@ -290,7 +290,9 @@ impl Parser<'_> {
                                     if !(0xDC00..=0xDFFF).contains(&lo) {
                                         return Err(JsonError::LoneSurrogate { offset: at });
                                     }
-                                    0x10000 + ((u32::from(hi) - 0xD800) << 10) + (u32::from(lo) - 0xDC00)
+                                    0x10000
+                                        + ((u32::from(hi) - 0xD800) << 10)
+                                        + (u32::from(lo) - 0xDC00)
                                 }
                                 0xDC00..=0xDFFF => {
                                     return Err(JsonError::LoneSurrogate { offset: at })
@@ -420,7 +422,9 @@ mod tests {
             parse_str("18446744073709551615").unwrap(),
             Value::from(u64::MAX)
         );
-        assert!(parse_str("123456789012345678901234567890").unwrap().is_f64());
+        assert!(parse_str("123456789012345678901234567890")
+            .unwrap()
+            .is_f64());
         assert!(matches!(
             parse_str("1e400"),
             Err(JsonError::NumberOutOfRange { .. })
@@ -433,7 +437,15 @@ mod tests {
     #[test]
     fn grammar_errors() {
         for bad in [
-            "", "{", "[1,]", "{\"a\"}", "{\"a\":1,}", "tru", "\"\u{1}\"", "1 2", "\"\\x\"",
+            "",
+            "{",
+            "[1,]",
+            "{\"a\"}",
+            "{\"a\":1,}",
+            "tru",
+            "\"\u{1}\"",
+            "1 2",
+            "\"\\x\"",
         ] {
             assert!(parse_str(bad).is_err(), "{bad:?} accepted");
         }

@@ -60,14 +60,17 @@ impl SigningKey {
     /// A key from 64 hex digits of seed.
     pub fn from_seed_hex(seed_hex: &str) -> Result<Self, KeyError> {
         let seed = Zeroizing::new(
-            hex_decode_array::<32>(seed_hex.trim()).map_err(|_| KeyError::BadSeed { encoding: "hex" })?,
+            hex_decode_array::<32>(seed_hex.trim())
+                .map_err(|_| KeyError::BadSeed { encoding: "hex" })?,
         );
         Ok(Self::from_seed(*seed))
     }
 
     /// A key from standard base64 of the seed (the `ARIO_MLFLOW_SIGNING_KEY` format).
     pub fn from_seed_base64(seed_b64: &str) -> Result<Self, KeyError> {
-        let bytes = Zeroizing::new(b64_decode(seed_b64).map_err(|_| KeyError::BadSeed { encoding: "base64" })?);
+        let bytes = Zeroizing::new(
+            b64_decode(seed_b64).map_err(|_| KeyError::BadSeed { encoding: "base64" })?,
+        );
         let seed: [u8; 32] = bytes
             .as_slice()
             .try_into()
@@ -142,10 +145,15 @@ mod tests {
     fn formats_agree() {
         let k = SigningKey::from_seed_hex(SEED).unwrap();
         assert_eq!(k.public_key_hex(), PUB);
-        assert_eq!(k.seed_base64().as_str(), "ASNFZ4mrze8BI0VniavN7wEjRWeJq83vASNFZ4mrze8=");
-        let k2 = SigningKey::from_seed_base64("ASNFZ4mrze8BI0VniavN7wEjRWeJq83vASNFZ4mrze8=").unwrap();
+        assert_eq!(
+            k.seed_base64().as_str(),
+            "ASNFZ4mrze8BI0VniavN7wEjRWeJq83vASNFZ4mrze8="
+        );
+        let k2 =
+            SigningKey::from_seed_base64("ASNFZ4mrze8BI0VniavN7wEjRWeJq83vASNFZ4mrze8=").unwrap();
         assert_eq!(k2.public_key_hex(), PUB);
-        let files = SigningKey::from_key_files(&k.private_key_file(), Some(&k.public_key_file())).unwrap();
+        let files =
+            SigningKey::from_key_files(&k.private_key_file(), Some(&k.public_key_file())).unwrap();
         assert_eq!(files.public_key_hex(), PUB);
         assert!(!format!("{k:?}").contains("ASNF"));
     }
@@ -159,7 +167,8 @@ mod tests {
         let other = SigningKey::generate();
         let k = SigningKey::from_seed_hex(SEED).unwrap();
         assert_eq!(
-            SigningKey::from_key_files(&k.private_key_file(), Some(&other.public_key_file())).unwrap_err(),
+            SigningKey::from_key_files(&k.private_key_file(), Some(&other.public_key_file()))
+                .unwrap_err(),
             KeyError::PublicKeyMismatch
         );
     }

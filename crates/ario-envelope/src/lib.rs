@@ -1,8 +1,10 @@
 #![doc = include_str!("../README.md")]
 
 pub mod codes;
+pub mod conformance;
 pub mod encoding;
 pub mod envelope;
+pub mod evidence;
 pub mod jcs;
 pub mod json;
 pub mod keys;
@@ -12,8 +14,8 @@ pub mod rsa_pss;
 
 pub use codes::Reason;
 pub use envelope::{
-    sign_envelope, sign_envelope_with, verify_envelope, verify_envelope_bytes, Envelope, SignError, SignPolicy,
-    Status, Verdict, VerifyOptions, GENESIS,
+    sign_envelope, sign_envelope_with, verify_envelope, verify_envelope_bytes, Envelope, SignError,
+    SignPolicy, Status, Verdict, VerifyOptions, GENESIS,
 };
 pub use jcs::{canonicalize, CanonError};
 pub use keys::{KeyError, SigningKey};

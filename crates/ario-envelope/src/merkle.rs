@@ -10,8 +10,8 @@ pub type Hash = [u8; 32];
 
 /// Root of the empty tree: SHA-256 of nothing.
 pub const EMPTY_ROOT: Hash = [
-    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41,
-    0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+    0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
 ];
 
 /// Why an audit path could not be built.
@@ -65,7 +65,10 @@ pub fn root(leaves: &[Hash]) -> Hash {
 /// The audit path (bottom-up sibling hashes) proving leaf `index`.
 pub fn audit_path(index: usize, leaves: &[Hash]) -> Result<Vec<Hash>, IndexOutOfRange> {
     if index >= leaves.len() {
-        return Err(IndexOutOfRange { index, size: leaves.len() });
+        return Err(IndexOutOfRange {
+            index,
+            size: leaves.len(),
+        });
     }
     let mut path = Vec::new();
     path_into(index, leaves, &mut path);
@@ -91,7 +94,13 @@ fn path_into(m: usize, leaves: &[Hash], path: &mut Vec<Hash>) {
 ///
 /// Never panics on hostile input; an out-of-range index, an empty tree, a
 /// path too long or too short all give `false`.
-pub fn verify_inclusion(leaf: &Hash, index: u64, size: u64, path: &[Hash], expected_root: &Hash) -> bool {
+pub fn verify_inclusion(
+    leaf: &Hash,
+    index: u64,
+    size: u64,
+    path: &[Hash],
+    expected_root: &Hash,
+) -> bool {
     if size == 0 || index >= size {
         return false;
     }

@@ -68,12 +68,26 @@ mod tests {
 
     #[test]
     fn minor_rule() {
-        for ok in ["ario.agent/v1", "ario.agent/v1.3", "ario.agent/v1.10", "ario.mlflow/v1.2", "ario.events/v1"] {
+        for ok in [
+            "ario.agent/v1",
+            "ario.agent/v1.3",
+            "ario.agent/v1.10",
+            "ario.mlflow/v1.2",
+            "ario.events/v1",
+        ] {
             assert!(Profile::of_spec_version(ok).is_some(), "{ok}");
         }
         for bad in [
-            "ario.agent/v1.x", "ario.agent/v1.3abc", "ario.agent/v1.", "ario.agent/v1.3.2",
-            "ario.agent/v10", "ario.mlflow/v11.2", "ario.mlflow/v99", "ario.future/v1", "", "ARIO.agent/v1",
+            "ario.agent/v1.x",
+            "ario.agent/v1.3abc",
+            "ario.agent/v1.",
+            "ario.agent/v1.3.2",
+            "ario.agent/v10",
+            "ario.mlflow/v11.2",
+            "ario.mlflow/v99",
+            "ario.future/v1",
+            "",
+            "ARIO.agent/v1",
             "ario.mlflow/v2",
         ] {
             assert!(Profile::of_spec_version(bad).is_none(), "{bad}");

@@ -40,13 +40,24 @@ pub struct RsaJwk {
 impl RsaJwk {
     /// Reads `{kty: "RSA", n: string, e: string}`.
     pub fn from_value(v: &Value) -> Result<Self, AttestationError> {
-        let obj = v.as_object().ok_or(AttestationError::BadKey("not an object"))?;
+        let obj = v
+            .as_object()
+            .ok_or(AttestationError::BadKey("not an object"))?;
         if obj.get("kty").and_then(Value::as_str) != Some("RSA") {
             return Err(AttestationError::BadKey("kty is not RSA"));
         }
-        let n = obj.get("n").and_then(Value::as_str).ok_or(AttestationError::BadKey("n missing"))?;
-        let e = obj.get("e").and_then(Value::as_str).ok_or(AttestationError::BadKey("e missing"))?;
-        Ok(RsaJwk { n: n.to_owned(), e: e.to_owned() })
+        let n = obj
+            .get("n")
+            .and_then(Value::as_str)
+            .ok_or(AttestationError::BadKey("n missing"))?;
+        let e = obj
+            .get("e")
+            .and_then(Value::as_str)
+            .ok_or(AttestationError::BadKey("e missing"))?;
+        Ok(RsaJwk {
+            n: n.to_owned(),
+            e: e.to_owned(),
+        })
     }
 }
 
@@ -62,13 +73,21 @@ pub fn operator_address(n_b64url: &str) -> Result<String, AttestationError> {
 ///
 /// `Ok(false)` is a signature that does not verify, including any exponent
 /// other than 65537; `Err` is input that cannot be checked at all.
-pub fn verify_rsa_pss_sha256(message: &[u8], signature_hex: &str, key: &RsaJwk) -> Result<bool, AttestationError> {
+pub fn verify_rsa_pss_sha256(
+    message: &[u8],
+    signature_hex: &str,
+    key: &RsaJwk,
+) -> Result<bool, AttestationError> {
     let sig = hex_decode(signature_hex).map_err(|_| AttestationError::SignatureNotHex)?;
     verify_rsa_pss_sha256_bytes(message, &sig, key)
 }
 
 /// As [`verify_rsa_pss_sha256`], with the signature as raw bytes.
-pub fn verify_rsa_pss_sha256_bytes(message: &[u8], sig: &[u8], key: &RsaJwk) -> Result<bool, AttestationError> {
+pub fn verify_rsa_pss_sha256_bytes(
+    message: &[u8],
+    sig: &[u8],
+    key: &RsaJwk,
+) -> Result<bool, AttestationError> {
     // Exponent guard, before any key import.
     if let Ok(e) = b64url_decode(&key.e) {
         if e.is_empty() {
@@ -80,7 +99,9 @@ pub fn verify_rsa_pss_sha256_bytes(message: &[u8], sig: &[u8], key: &RsaJwk) -> 
     }
     let public = import(key)?;
     let digest = Sha256::digest(message);
-    Ok(public.verify(Pss::new_with_salt::<Sha256>(SALT_LEN), &digest, sig).is_ok())
+    Ok(public
+        .verify(Pss::new_with_salt::<Sha256>(SALT_LEN), &digest, sig)
+        .is_ok())
 }
 
 /// Builds the public key from the JWK (exponent already checked or not).
@@ -92,7 +113,8 @@ pub fn import(key: &RsaJwk) -> Result<RsaPublicKey, AttestationError> {
     if n == BigUint::from(0u8) || e == BigUint::from(0u8) {
         return Err(AttestationError::BadKey("zero n or e"));
     }
-    RsaPublicKey::new_with_max_size(n, e, MAX_MODULUS_BITS).map_err(|_| AttestationError::BadKey("rejected by RSA"))
+    RsaPublicKey::new_with_max_size(n, e, MAX_MODULUS_BITS)
+        .map_err(|_| AttestationError::BadKey("rejected by RSA"))
 }
 
 #[cfg(test)]
@@ -101,13 +123,27 @@ mod tests {
 
     #[test]
     fn exponent_guard_and_malformed_inputs() {
-        let k = RsaJwk { n: "AQAB".into(), e: "AQ".into() };
+        let k = RsaJwk {
+            n: "AQAB".into(),
+            e: "AQ".into(),
+        };
         assert_eq!(verify_rsa_pss_sha256(b"any bytes", "00", &k), Ok(false));
-        let k = RsaJwk { n: "AQAB".into(), e: "".into() };
+        let k = RsaJwk {
+            n: "AQAB".into(),
+            e: "".into(),
+        };
         assert!(verify_rsa_pss_sha256(b"x", "00", &k).is_err());
-        let k = RsaJwk { n: "AQAB".into(), e: "AQAB".into() };
-        assert_eq!(verify_rsa_pss_sha256(b"x", "abc", &k), Err(AttestationError::SignatureNotHex));
+        let k = RsaJwk {
+            n: "AQAB".into(),
+            e: "AQAB".into(),
+        };
+        assert_eq!(
+            verify_rsa_pss_sha256(b"x", "abc", &k),
+            Err(AttestationError::SignatureNotHex)
+        );
         assert!(operator_address("has spaces and +/=").is_err());
-        assert!(RsaJwk::from_value(&serde_json::json!({"kty":"oct","n":"AQAB","e":"AQAB"})).is_err());
+        assert!(
+            RsaJwk::from_value(&serde_json::json!({"kty":"oct","n":"AQAB","e":"AQAB"})).is_err()
+        );
     }
 }
