@@ -1,1 +1,44 @@
-fn main() {}
+//! Project automation for ar-io-mlflow-rs (`cargo xtask <command>`).
+//!
+//! Everything here is a developer or CI convenience; no library depends on it.
+
+mod cross_kernel;
+mod demo;
+mod peers;
+mod test;
+mod util;
+mod vectors;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about = "ar-io-mlflow-rs project automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The main job end to end on a local default.
+    Demo,
+    /// Install the real peers (Python venv with MLflow, ar-io-proof, ar-io-mlflow,
+    /// turbo-sdk; npm packages) into the git-ignored `.peers/`.
+    Peers,
+    /// Run every test: unit, integration, conformance, cross-kernel agreement.
+    Test(test::Args),
+    /// Regenerate `test-vectors/` deterministically (`--check`: fail on drift).
+    Vectors(vectors::Args),
+    /// Canonicalize generated documents and cross-verify envelopes with the peers.
+    CrossKernel(cross_kernel::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Demo => demo::run(),
+        Command::Peers => peers::install().map(|_| ()),
+        Command::Test(a) => test::run(&a),
+        Command::Vectors(a) => vectors::run(&a),
+        Command::CrossKernel(a) => cross_kernel::run(&a),
+    }
+}

@@ -1,0 +1,57 @@
+//! `cargo xtask test`: the project's one test command.
+
+use std::process::Command;
+
+use crate::util::{root, shared_dir};
+
+/// Arguments of `xtask test`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Skip installing/using the Python and npm peers (kernel-only run).
+    #[arg(long)]
+    no_peers: bool,
+}
+
+pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
+    let peers = if args.no_peers {
+        None
+    } else {
+        Some(crate::peers::install()?)
+    };
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo
+        .current_dir(root())
+        .args(["test", "--workspace", "--all-targets", "--locked"]);
+    if let Some(shared) = shared_dir() {
+        set_default(
+            &mut cargo,
+            "ARIO_CONFORMANCE_DIR",
+            shared.join("conformance/ar-io-proof/test-vectors"),
+        );
+        set_default(
+            &mut cargo,
+            "ARIO_MLFLOW_FIXTURES_DIR",
+            shared.join("conformance/ar-io-mlflow"),
+        );
+    }
+    if let Some(p) = &peers {
+        cargo.env("ARIO_PEER_PYTHON", &p.python);
+    }
+    crate::util::sh(&mut cargo)?;
+    let mut doc = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    crate::util::sh(
+        doc.current_dir(root())
+            .args(["test", "--workspace", "--doc", "--locked"]),
+    )?;
+    crate::vectors::run(&crate::vectors::Args { check: true })?;
+    if peers.is_some() {
+        crate::cross_kernel::run(&crate::cross_kernel::Args::default())?;
+    }
+    Ok(())
+}
+
+fn set_default(cmd: &mut Command, var: &str, value: std::path::PathBuf) {
+    if std::env::var_os(var).is_none() && value.is_dir() {
+        cmd.env(var, value);
+    }
+}
