@@ -2,6 +2,7 @@
 //!
 //! Everything here is a developer or CI convenience; no library depends on it.
 
+mod bench;
 mod cross_kernel;
 mod demo;
 mod peers;
@@ -29,6 +30,8 @@ enum Command {
     Test(test::Args),
     /// Regenerate `test-vectors/` deterministically (`--check`: fail on drift).
     Vectors(vectors::Args),
+    /// Measure against the peers in the same run (`bench envelope`).
+    Bench(bench::Args),
     /// Canonicalize generated documents and cross-verify envelopes with the peers.
     CrossKernel(cross_kernel::Args),
 }
@@ -39,6 +42,7 @@ fn main() -> anyhow::Result<()> {
         Command::Peers => peers::install().map(|_| ()),
         Command::Test(a) => test::run(&a),
         Command::Vectors(a) => vectors::run(&a),
+        Command::Bench(a) => bench::run(&a),
         Command::CrossKernel(a) => cross_kernel::run(&a),
     }
 }

@@ -12,5 +12,9 @@ fn generated_vectors_pass() {
         }
     }
     assert!(report.all_passed());
-    assert!(report.total() >= 17, "expected at least 17 vectors, found {}", report.total());
+    assert!(
+        report.total() >= 17,
+        "expected at least 17 vectors, found {}",
+        report.total()
+    );
 }
