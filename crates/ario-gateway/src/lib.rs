@@ -20,3 +20,4 @@
 //! ```
 
 pub mod ans104;
+pub mod wallet;
