@@ -135,7 +135,7 @@ pub enum Wallet {
     /// A Solana (Ed25519) key.
     Solana(Ed25519Signer),
     /// An Arweave RSA key.
-    Arweave(Box<ArweaveSigner>),
+    Arweave(ArweaveSigner),
 }
 
 impl std::fmt::Debug for Wallet {
@@ -162,7 +162,7 @@ impl Wallet {
     pub fn signer(&self) -> &dyn ItemSigner {
         match self {
             Wallet::Solana(s) => s,
-            Wallet::Arweave(s) => s.as_ref(),
+            Wallet::Arweave(s) => s,
         }
     }
 
@@ -210,7 +210,7 @@ impl Wallet {
                     src: src.to_owned(),
                     detail: e.to_string(),
                 })?;
-                Ok(Wallet::Arweave(Box::new(signer)))
+                Ok(Wallet::Arweave(signer))
             }
             Value::Array(items) => {
                 let bytes: Option<Vec<u8>> = items
