@@ -20,4 +20,11 @@
 //! ```
 
 pub mod ans104;
+pub mod config;
+pub mod devnet;
+pub mod fetch;
+pub mod http;
+pub mod turbo;
+pub mod verify_service;
+pub mod verify_status;
 pub mod wallet;
