@@ -36,6 +36,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     }
     if let Some(p) = &peers {
         cargo.env("ARIO_PEER_PYTHON", &p.python);
+        if let Some(node) = &p.node_dir {
+            cargo.env("ARIO_PEER_NODE_MODULES", node.join("node_modules"));
+        }
     }
     crate::util::sh(&mut cargo)?;
     let mut doc = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));

@@ -19,6 +19,8 @@ struct Cli {
 enum Command {
     /// Run a conformance corpus (ar-io-proof test vectors or ours) and print a table.
     Conformance(cmd::conformance::Args),
+    /// Run a local devnet (Turbo upload, gateway reads, GraphQL, ar.io Verify) on 127.0.0.1.
+    Devnet(cmd::devnet::Args),
     /// Offline operations on envelopes and evidence bundles.
     #[command(subcommand)]
     Proof(cmd::proof::ProofCommand),
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Conformance(args) => cmd::conformance::run(&args),
         Command::Proof(c) => cmd::proof::run(&c),
+        Command::Devnet(args) => cmd::devnet::run(&args),
     };
     match code {
         Ok(code) => ExitCode::from(code),
