@@ -1,7 +1,7 @@
 //! `ar-io-mlflow proof verify` and `conformance`: exit codes and output snapshots.
 
 // Test helpers work on fixed, known-good fixtures: a panic is a test failure.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -6,7 +6,7 @@
 //!   `cargo test -p ario-envelope --release --test robustness -- --ignored --nocapture`.
 
 // Test helpers work on fixed, known-good fixtures: a panic is a test failure.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ario_envelope::json::{parse, parse_str};
 use ario_envelope::{

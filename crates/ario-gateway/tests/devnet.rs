@@ -1,7 +1,7 @@
 //! The gateway clients against the devnet: the real wire protocol, real
 //! signatures, injected faults.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

@@ -3,7 +3,7 @@
 //! runs). The peers are installed by `cargo xtask`; without them these tests
 //! print SKIPPED.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

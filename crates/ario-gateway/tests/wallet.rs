@@ -1,6 +1,6 @@
 //! Wallet resolution: the plugin's order, typed errors, 0600 files, never overwrite.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
 
