@@ -1,0 +1,217 @@
+//! Test support shared by the integration tests: a real MLflow tracking server
+//! (SQLite store, proxied artifacts, bound to 127.0.0.1) started once per test
+//! binary, and the helpers that find the installed peers.
+//!
+//! The server runs under a small Python supervisor in its own process group.
+//! The supervisor waits on its stdin; when the test process ends for any
+//! reason (success, panic, abort, kill) the pipe closes and the supervisor
+//! terminates the whole group. Nothing is left running.
+//!
+//! ```no_run
+//! if let Some(server) = ario_test_support::mlflow() {
+//!     println!("MLflow at {}", server.url());
+//! }
+//! ```
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The venv Python with MLflow and the peers (`ARIO_PEER_PYTHON`, set by `cargo xtask test`).
+pub fn peer_python() -> Option<PathBuf> {
+    std::env::var_os("ARIO_PEER_PYTHON")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .filter(|p| p.exists())
+}
+
+/// A running MLflow server.
+#[derive(Debug)]
+pub struct MlflowServer {
+    url: String,
+    dir: PathBuf,
+    version: String,
+    // Held open for the life of the process; dropping it stops the server.
+    _supervisor: Mutex<(Child, ChildStdin)>,
+}
+
+impl MlflowServer {
+    /// Base URL, e.g. `http://127.0.0.1:43121`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The server's temporary directory (SQLite store and artifacts).
+    pub fn dir(&self) -> &PathBuf {
+        &self.dir
+    }
+
+    /// The MLflow version reported by `GET /version`.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Runs a Python helper script from `xtask/python/` against this server and
+    /// returns the JSON object it prints last on stdout.
+    pub fn python(&self, script: &str, args: &[&str]) -> Result<serde_json::Value, String> {
+        let py = peer_python().ok_or("ARIO_PEER_PYTHON is not set")?;
+        let path = repo_root().join("xtask/python").join(script);
+        let out = Command::new(py)
+            .arg(&path)
+            .args(args)
+            .env("MLFLOW_TRACKING_URI", &self.url)
+            .env("MLFLOW_DISABLE_TELEMETRY", "true")
+            .env("DO_NOT_TRACK", "true")
+            .output()
+            .map_err(|e| format!("running {script}: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "{script} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let last = stdout
+            .lines()
+            .rev()
+            .find(|l| l.trim_start().starts_with('{'))
+            .ok_or("no JSON line on stdout")?;
+        serde_json::from_str(last).map_err(|e| format!("{script} printed bad JSON: {e}"))
+    }
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+const SUPERVISOR: &str = r#"
+import os, signal, subprocess, sys
+argv = sys.argv[1:]
+env = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false", MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true")
+log = open(os.path.join(os.environ["ARIO_MLFLOW_DIR"], "server.log"), "wb")
+p = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+print(p.pid, flush=True)
+try:
+    sys.stdin.read()          # returns when the test process goes away
+finally:
+    try:
+        os.killpg(p.pid, signal.SIGTERM)
+        p.wait(timeout=15)
+    except Exception:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except Exception:
+            pass
+"#;
+
+fn free_port() -> Option<u16> {
+    TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()
+        .map(|a| a.port())
+}
+
+/// A minimal HTTP GET on loopback (no client dependency for a readiness probe).
+fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let status = text.split_whitespace().nth(1)?.parse().ok()?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Some((status, body))
+}
+
+fn start() -> Result<MlflowServer, String> {
+    let py = peer_python().ok_or("ARIO_PEER_PYTHON is not set")?;
+    let mlflow = py.parent().ok_or("bad python path")?.join("mlflow");
+    let port = free_port().ok_or("no free port")?;
+    let dir = std::env::temp_dir().join(format!("ario-mlflow-test-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(dir.join("artifacts")).map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let mut child = Command::new(&py)
+        .args(["-c", SUPERVISOR])
+        .arg(&mlflow)
+        .args(["server", "--backend-store-uri"])
+        .arg(format!("sqlite:///{}", dir.join("mlflow.db").display()))
+        .arg("--artifacts-destination")
+        .arg(dir.join("artifacts"))
+        .args([
+            "--serve-artifacts",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--workers",
+            "1",
+        ])
+        .env("ARIO_MLFLOW_DIR", &dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("starting mlflow: {e}"))?;
+    let stdin = child.stdin.take().ok_or("no stdin")?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut first = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .map_err(|e| e.to_string())?;
+    // Readiness: poll /health until it answers, bounded (a cold first start takes ~30 s).
+    let deadline = started + Duration::from_secs(120);
+    loop {
+        if let Some((200, _)) = get(port, "/health") {
+            break;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+            return Err(format!("mlflow server exited ({status}):\n{log}"));
+        }
+        if Instant::now() > deadline {
+            let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+            return Err(format!("mlflow server not healthy after 120 s:\n{log}"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let version = get(port, "/version")
+        .map(|(_, b)| b.trim().to_owned())
+        .unwrap_or_default();
+    eprintln!(
+        "mlflow {version} ready on 127.0.0.1:{port} in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(MlflowServer {
+        url: format!("http://127.0.0.1:{port}"),
+        dir,
+        version,
+        _supervisor: Mutex::new((child, stdin)),
+    })
+}
+
+/// The MLflow server shared by this test binary, started on first use; `None`
+/// (with a SKIPPED line) when the peer venv is not installed.
+pub fn mlflow() -> Option<&'static MlflowServer> {
+    static SERVER: OnceLock<Result<MlflowServer, String>> = OnceLock::new();
+    match SERVER.get_or_init(start) {
+        Ok(s) => Some(s),
+        Err(e) if peer_python().is_none() => {
+            println!("SKIPPED: no MLflow ({e}); run through `cargo xtask test`");
+            None
+        }
+        // The venv is there but the server would not start: that is a test failure.
+        #[allow(clippy::panic)]
+        Err(e) => panic!("MLflow test server failed: {e}"),
+    }
+}
