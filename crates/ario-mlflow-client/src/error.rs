@@ -1,0 +1,75 @@
+//! Typed errors of the MLflow client.
+
+/// What went wrong talking to MLflow.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MlflowError {
+    /// MLflow answered with its JSON error (`error_code`, `message`).
+    #[error("MLflow {error_code} (HTTP {status}): {message}")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// MLflow's code, e.g. `RESOURCE_DOES_NOT_EXIST`, `INVALID_PARAMETER_VALUE`.
+        error_code: String,
+        /// MLflow's message.
+        message: String,
+    },
+    /// A non-JSON error page (unknown route, wrong method, a 2.x server asked for a 3.x API).
+    #[error("MLflow answered HTTP {status} without an MLflow error body (route missing on this server version?)")]
+    Http {
+        /// HTTP status.
+        status: u16,
+    },
+    /// The server could not be reached (after retries).
+    #[error("MLflow at {url} is unreachable: {detail}")]
+    Unreachable {
+        /// The tracking URI.
+        url: String,
+        /// What failed.
+        detail: String,
+    },
+    /// The answer did not have the expected shape.
+    #[error("unexpected MLflow response: {0}")]
+    Decode(String),
+    /// The tracking URI is not an HTTP(S) server.
+    #[error("tracking URI {uri:?} is not an MLflow server; {hint}")]
+    UnsupportedTrackingUri {
+        /// The URI.
+        uri: String,
+        /// What to do instead.
+        hint: &'static str,
+    },
+    /// Configuration is invalid (bad certificate file, bad header value…).
+    #[error("invalid MLflow client configuration: {0}")]
+    Config(String),
+    /// Local file I/O while moving artifacts.
+    #[error("artifact file {path}: {source}")]
+    Io {
+        /// The local path.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// An artifact path tries to leave its root (`..`, absolute).
+    #[error("unsafe artifact path {0:?}")]
+    UnsafePath(String),
+}
+
+impl MlflowError {
+    /// MLflow's error code, when there is one.
+    pub fn error_code(&self) -> Option<&str> {
+        match self {
+            MlflowError::Api { error_code, .. } => Some(error_code),
+            _ => None,
+        }
+    }
+
+    /// True for `RESOURCE_DOES_NOT_EXIST` (and plain 404s).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, MlflowError::Api { error_code, .. } if error_code == "RESOURCE_DOES_NOT_EXIST")
+            || matches!(
+                self,
+                MlflowError::Api { status: 404, .. } | MlflowError::Http { status: 404 }
+            )
+    }
+}
