@@ -3,6 +3,7 @@
 //! Everything here is a developer or CI convenience; no library depends on it.
 
 mod bench;
+mod codegen;
 mod cross_kernel;
 mod demo;
 mod peers;
@@ -32,6 +33,8 @@ enum Command {
     Vectors(vectors::Args),
     /// Measure against the peers in the same run (`bench envelope`).
     Bench(bench::Args),
+    /// Regenerate the MLflow client from spec/mlflow/openapi.yaml (`--check`: fail if stale).
+    Codegen(codegen::Args),
     /// Canonicalize generated documents and cross-verify envelopes with the peers.
     CrossKernel(cross_kernel::Args),
 }
@@ -43,6 +46,7 @@ fn main() -> anyhow::Result<()> {
         Command::Test(a) => test::run(&a),
         Command::Vectors(a) => vectors::run(&a),
         Command::Bench(a) => bench::run(&a),
+        Command::Codegen(a) => codegen::run(&a),
         Command::CrossKernel(a) => cross_kernel::run(&a),
     }
 }

@@ -47,6 +47,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             .args(["test", "--workspace", "--doc", "--locked"]),
     )?;
     crate::vectors::run(&crate::vectors::Args { check: true })?;
+    if root().join("spec/mlflow/openapi.yaml").is_file() {
+        crate::codegen::run(&crate::codegen::Args {
+            check: true,
+            ..Default::default()
+        })?;
+    }
     if peers.is_some() {
         crate::cross_kernel::run(&crate::cross_kernel::Args::default())?;
     }
