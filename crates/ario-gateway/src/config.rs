@@ -12,26 +12,7 @@ pub const DEFAULT_GATEWAY_HOST: &str = "turbo-gateway.com";
 /// Gateways appended after the configured host when no explicit list is given.
 pub const DEFAULT_FALLBACK_GATEWAYS: [&str; 2] = ["turbo-gateway.com", "ardrive.net"];
 
-/// Retry behaviour for one HTTP call.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RetryPolicy {
-    /// Retries after the first attempt (the plugin uses 2: three attempts).
-    pub max_retries: u32,
-    /// First backoff; doubles per retry, with full jitter.
-    pub base_backoff: Duration,
-    /// Ceiling of one backoff (a `Retry-After` above it is honoured up to the deadline).
-    pub max_backoff: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_retries: 2,
-            base_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(8),
-        }
-    }
-}
+pub use ario_http::RetryPolicy;
 
 /// Everything the gateway side needs to know.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,7 +8,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::config::GatewayConfig;
-use crate::http::{self, RequestFailure};
+use ario_http::{self as http, RequestFailure};
 
 /// True for a well-formed Arweave / ANS-104 id (43 base64url characters).
 pub fn is_tx_id(s: &str) -> bool {

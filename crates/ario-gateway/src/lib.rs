@@ -23,7 +23,7 @@ pub mod ans104;
 pub mod config;
 pub mod devnet;
 pub mod fetch;
-pub mod http;
+pub use ario_http as http;
 pub mod turbo;
 pub mod verify_service;
 pub mod verify_status;

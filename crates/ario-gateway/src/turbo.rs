@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use crate::ans104::deep_hash::{deep_hash, Chunk};
 use crate::ans104::{DataItem, Tag};
 use crate::config::GatewayConfig;
-use crate::http::{self, RequestFailure};
+use ario_http::{self as http, RequestFailure};
 
 /// `App-Name` of every item the plugin family uploads.
 pub const APP_NAME: &str = "ar-io-mlflow";

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use crate::config::{GatewayConfig, RetryPolicy};
-use crate::http::{self, RequestFailure};
+use ario_http::{self as http, RequestFailure};
 
 /// The fields of a Verify answer the provenance checks use (plus the raw JSON).
 #[derive(Debug, Clone, PartialEq, Serialize)]

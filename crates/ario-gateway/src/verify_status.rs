@@ -13,7 +13,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 use zeroize::Zeroizing;
 
-use crate::http;
+use ario_http as http;
 
 /// Characters left unescaped in the asset id (as Python's `quote(safe="")`).
 const ASSET: &AsciiSet = &NON_ALPHANUMERIC

@@ -1,7 +1,13 @@
-//! The one HTTP policy every client here uses: bounded retries on 429, 5xx and
-//! transport errors with jittered exponential backoff, `Retry-After` honoured
-//! (seconds or HTTP-date), an overall deadline, size-capped bodies, and
-//! redirects that never change scheme or host.
+//! The one HTTP policy every ar-io-mlflow client uses: bounded retries on 429,
+//! 5xx and transport errors with jittered exponential backoff, `Retry-After`
+//! honoured (seconds or HTTP-date), an overall deadline, size-capped bodies,
+//! and redirects that never change scheme or host.
+//!
+//! ```
+//! use std::time::Duration;
+//! let policy = ario_http::RetryPolicy::default();
+//! assert!(ario_http::backoff(&policy, 3) <= policy.max_backoff);
+//! ```
 
 use std::time::{Duration, SystemTime};
 
@@ -11,7 +17,26 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{RequestBuilder, Response, StatusCode};
 use tokio::time::Instant;
 
-use crate::config::RetryPolicy;
+/// Retry behaviour for one HTTP call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (the plugin uses 2: three attempts).
+    pub max_retries: u32,
+    /// First backoff; doubles per retry, with full jitter.
+    pub base_backoff: Duration,
+    /// Ceiling of one backoff (a `Retry-After` above it is honoured up to the deadline).
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 2,
+            base_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(8),
+        }
+    }
+}
 
 /// Why a request produced no usable response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -169,6 +194,12 @@ pub async fn read_capped(resp: Response, cap: u64) -> Result<Vec<u8>, RequestFai
 
 /// A client that follows at most three redirects, never to another scheme or host.
 pub fn client() -> reqwest::Client {
+    builder().build().unwrap_or_default()
+}
+
+/// The builder behind [`client`] (same redirect policy and user agent), for
+/// callers that add headers or TLS settings.
+pub fn builder() -> reqwest::ClientBuilder {
     let policy = reqwest::redirect::Policy::custom(|attempt| {
         let same_origin = attempt.previous().first().is_some_and(|first| {
             first.scheme() == attempt.url().scheme()
@@ -184,8 +215,6 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(policy)
         .user_agent(concat!("ar-io-mlflow-rs/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap_or_default()
 }
 
 /// A client that never follows redirects (for requests that carry secrets).
