@@ -10,9 +10,13 @@
 //! # Ok::<(), ario_mlflow_client::uri::UriError>(())
 //! ```
 
+pub mod artifacts;
+pub mod client;
 pub mod config;
 pub mod error;
 pub mod uri;
 
+pub use artifacts::{ArtifactFile, ArtifactRoot};
+pub use client::MlflowClient;
 pub use config::{Auth, TrackingConfig};
 pub use error::MlflowError;
