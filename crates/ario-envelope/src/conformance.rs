@@ -425,8 +425,21 @@ fn merkle_vector(v: &Value) -> Check {
         "expected {expected_proofs} proofs, found {}",
         proofs.len()
     );
+    check_proofs(proofs, &hashes, &r)?;
+    Ok(())
+}
+
+/// Checks every `{leaf_index, audit_path_hex}` proof against the leaves and root:
+/// it verifies, the audit path is reproduced exactly, and (n > 1) it fails at
+/// the next index.
+fn check_proofs(proofs: &[Value], hashes: &[Hash], r: &Hash) -> Check {
+    let n = hashes.len();
     for p in proofs {
-        let i = get(p, &["leaf_index"])?.as_u64().ok_or("leaf_index")? as usize;
+        let i = get(p, &["leaf_index"])?
+            .as_u64()
+            .and_then(|i| usize::try_from(i).ok())
+            .ok_or("leaf_index")?;
+        ensure!(i < n, "proof index {i} out of range for {n} leaves");
         let path: Vec<Hash> = get(p, &["audit_path_hex"])?
             .as_array()
             .ok_or("audit_path_hex")?
@@ -438,18 +451,18 @@ fn merkle_vector(v: &Value) -> Check {
             })
             .collect::<Result<_, _>>()?;
         ensure!(
-            verify_inclusion(&hashes[i], i as u64, n as u64, &path, &r),
+            verify_inclusion(&hashes[i], i as u64, n as u64, &path, r),
             "proof for leaf {i} does not verify"
         );
         ensure!(
-            audit_path(i, &hashes).map_err(|e| e.to_string())? == path,
-            "audit path for {i} differs"
+            audit_path(i, hashes).map_err(|e| e.to_string())? == path,
+            "audit path for leaf {i} differs"
         );
         if n > 1 {
             let other = (i + 1) % n;
             ensure!(
-                !verify_inclusion(&hashes[i], other as u64, n as u64, &path, &r),
-                "proof verifies at wrong index"
+                !verify_inclusion(&hashes[i], other as u64, n as u64, &path, r),
+                "proof for leaf {i} verifies at index {other}"
             );
         }
     }
@@ -570,35 +583,7 @@ fn events_window(w: &Value, key: &SigningKey, full_leaves: bool) -> Check {
         let proofs = get(m, &["inclusion_proofs"])?
             .as_array()
             .ok_or("inclusion_proofs")?;
-        for p in proofs {
-            let i = get(p, &["leaf_index"])?.as_u64().ok_or("leaf_index")? as usize;
-            let path: Vec<Hash> = get(p, &["audit_path_hex"])?
-                .as_array()
-                .ok_or("audit_path_hex")?
-                .iter()
-                .map(|h| {
-                    h.as_str()
-                        .ok_or_else(|| "path entry".to_owned())
-                        .and_then(hash32)
-                })
-                .collect::<Result<_, _>>()?;
-            let n = hashes.len();
-            ensure!(i < n, "proof index {i} out of range");
-            ensure!(
-                verify_inclusion(&hashes[i], i as u64, n as u64, &path, &r),
-                "proof {i} does not verify"
-            );
-            ensure!(
-                audit_path(i, &hashes).map_err(|e| e.to_string())? == path,
-                "audit path {i} differs"
-            );
-            if n > 1 {
-                ensure!(
-                    !verify_inclusion(&hashes[i], ((i + 1) % n) as u64, n as u64, &path, &r),
-                    "proof verifies at wrong index"
-                );
-            }
-        }
+        check_proofs(proofs, &hashes, &r)?;
     }
     Ok(())
 }
