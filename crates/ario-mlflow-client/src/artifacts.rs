@@ -120,6 +120,14 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> MlflowError + '_ {
 }
 
 impl MlflowClient {
+    /// URL of one file in the proxied artifact service.
+    fn proxied_url(&self, base: &str, path: &str) -> String {
+        self.url(&format!(
+            "/api/2.0/mlflow-artifacts/artifacts/{}",
+            encode_path(&join(base, path))
+        ))
+    }
+
     /// Every file below `dir` (relative to `root`), recursively.
     pub async fn list_artifacts(
         &self,
