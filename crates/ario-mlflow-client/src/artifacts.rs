@@ -187,10 +187,7 @@ impl MlflowClient {
         let mut total = 0u64;
         match root {
             ArtifactRoot::Proxied(base) => {
-                let url = self.url(&format!(
-                    "/api/2.0/mlflow-artifacts/artifacts/{}",
-                    encode_path(&join(base, path))
-                ));
+                let url = self.proxied_url(base, path);
                 let resp = self.send(|| self.http.get(&url)).await?;
                 let mut stream = resp.bytes_stream();
                 while let Some(chunk) = stream.next().await {
@@ -254,10 +251,7 @@ impl MlflowClient {
         check_relative(path)?;
         match root {
             ArtifactRoot::Proxied(base) => {
-                let url = self.url(&format!(
-                    "/api/2.0/mlflow-artifacts/artifacts/{}",
-                    encode_path(&join(base, path))
-                ));
+                let url = self.proxied_url(base, path);
                 let resp = self.send(|| self.http.get(&url)).await?;
                 ario_http::read_capped(resp, cap)
                     .await
@@ -320,10 +314,7 @@ impl MlflowClient {
         }
         match root {
             ArtifactRoot::Proxied(base) => {
-                let url = self.url(&format!(
-                    "/api/2.0/mlflow-artifacts/artifacts/{}",
-                    encode_path(&join(base, path))
-                ));
+                let url = self.proxied_url(base, path);
                 self.send(|| self.http.put(&url).body(bytes.clone()))
                     .await?;
                 Ok(())
