@@ -91,7 +91,8 @@ pub fn repo_root() -> PathBuf {
 const SUPERVISOR: &str = r#"
 import os, signal, subprocess, sys
 argv = sys.argv[1:]
-env = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false", MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true")
+env = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false", MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true",
+           MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS="true")  # webhook tests target a closed loopback port only
 log = open(os.path.join(os.environ["ARIO_MLFLOW_DIR"], "server.log"), "wb")
 p = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 print(p.pid, flush=True)
