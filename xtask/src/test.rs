@@ -10,9 +10,40 @@ pub(crate) struct Args {
     /// Skip installing/using the Python and npm peers (kernel-only run).
     #[arg(long)]
     no_peers: bool,
+    /// Run the MLflow integration tests against another MLflow version (e.g. 2.22.5)
+    /// in its own venv; only the MLflow-facing crates are tested.
+    #[arg(long)]
+    mlflow: Option<String>,
+}
+
+/// The pinned requirements with the MLflow pin replaced by `version`.
+fn requirements_for(version: &str) -> anyhow::Result<String> {
+    let base = std::fs::read_to_string(root().join("xtask/python/requirements.txt"))?;
+    let mut out: Vec<String> = base
+        .lines()
+        .map(|l| if l.trim_start().starts_with("mlflow==") { format!("mlflow=={version}") } else { l.to_owned() })
+        .collect();
+    if version.starts_with("2.") {
+        // MLflow 2.x servers fail to start with SQLAlchemy 2.1.
+        out.push("sqlalchemy<2.1".into());
+    }
+    Ok(out.join("\n") + "\n")
+}
+
+fn matrix(version: &str) -> anyhow::Result<()> {
+    let python = crate::peers::python_env(&format!("py-mlflow-{version}"), &requirements_for(version)?)?;
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo
+        .current_dir(root())
+        .args(["test", "--locked", "-p", "ario-mlflow-client", "-p", "ario-test-support"])
+        .env("ARIO_PEER_PYTHON", python);
+    crate::util::sh(&mut cargo)
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
+    if let Some(v) = &args.mlflow {
+        return matrix(v);
+    }
     let peers = if args.no_peers {
         None
     } else {
