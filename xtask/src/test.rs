@@ -21,7 +21,13 @@ fn requirements_for(version: &str) -> anyhow::Result<String> {
     let base = std::fs::read_to_string(root().join("xtask/python/requirements.txt"))?;
     let mut out: Vec<String> = base
         .lines()
-        .map(|l| if l.trim_start().starts_with("mlflow==") { format!("mlflow=={version}") } else { l.to_owned() })
+        .map(|l| {
+            if l.trim_start().starts_with("mlflow==") {
+                format!("mlflow=={version}")
+            } else {
+                l.to_owned()
+            }
+        })
         .collect();
     if version.starts_with("2.") {
         // MLflow 2.x servers fail to start with SQLAlchemy 2.1.
@@ -31,11 +37,19 @@ fn requirements_for(version: &str) -> anyhow::Result<String> {
 }
 
 fn matrix(version: &str) -> anyhow::Result<()> {
-    let python = crate::peers::python_env(&format!("py-mlflow-{version}"), &requirements_for(version)?)?;
+    let python =
+        crate::peers::python_env(&format!("py-mlflow-{version}"), &requirements_for(version)?)?;
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cargo
         .current_dir(root())
-        .args(["test", "--locked", "-p", "ario-mlflow-client", "-p", "ario-test-support"])
+        .args([
+            "test",
+            "--locked",
+            "-p",
+            "ario-mlflow-client",
+            "-p",
+            "ario-test-support",
+        ])
         .env("ARIO_PEER_PYTHON", python);
     crate::util::sh(&mut cargo)
 }

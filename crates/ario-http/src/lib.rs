@@ -106,7 +106,28 @@ pub async fn send(
     policy: &RetryPolicy,
     timeout: Duration,
     deadline: Instant,
+    make: impl FnMut() -> RequestBuilder,
+) -> Result<Response, RequestFailure> {
+    send_inner(policy, timeout, deadline, make, false).await
+}
+
+/// As [`send`], but once retries are spent the last retryable response is
+/// returned as `Ok` (so the caller can read the server's error body).
+pub async fn send_keep_last(
+    policy: &RetryPolicy,
+    timeout: Duration,
+    deadline: Instant,
+    make: impl FnMut() -> RequestBuilder,
+) -> Result<Response, RequestFailure> {
+    send_inner(policy, timeout, deadline, make, true).await
+}
+
+async fn send_inner(
+    policy: &RetryPolicy,
+    timeout: Duration,
+    deadline: Instant,
     mut make: impl FnMut() -> RequestBuilder,
+    keep_last: bool,
 ) -> Result<Response, RequestFailure> {
     let mut attempts = 0u32;
     loop {
@@ -123,7 +144,11 @@ pub async fn send(
             Ok(resp) => {
                 let status = resp.status().as_u16();
                 if last_try {
-                    return Err(RequestFailure::Status { status, attempts });
+                    return if keep_last {
+                        Ok(resp)
+                    } else {
+                        Err(RequestFailure::Status { status, attempts })
+                    };
                 }
                 retry_after(resp.headers(), SystemTime::now())
                     .unwrap_or_else(|| backoff(policy, attempts - 1))

@@ -89,7 +89,7 @@ impl MlflowClient {
         make: impl FnMut() -> RequestBuilder,
     ) -> Result<Response, MlflowError> {
         let deadline = Instant::now() + self.config.timeout * (self.policy.max_retries + 1);
-        let resp = ario_http::send(&self.policy, self.config.timeout, deadline, make)
+        let resp = ario_http::send_keep_last(&self.policy, self.config.timeout, deadline, make)
             .await
             .map_err(|e| MlflowError::Unreachable {
                 url: self.config.tracking_uri.clone(),

@@ -26,6 +26,19 @@ fn client() -> Option<MlflowClient> {
     Some(MlflowClient::new(TrackingConfig::new(server.url()).unwrap()).unwrap())
 }
 
+/// True when the test server is MLflow 2.x (no LoggedModels, v3 traces or webhooks).
+fn two_x() -> bool {
+    ario_test_support::mlflow().is_some_and(|s| s.version().starts_with("2."))
+}
+
+/// A 3.x-only route on a 2.x server: an HTML 404, typed as "route missing".
+fn assert_route_missing<T: std::fmt::Debug>(r: Result<T, MlflowError>) {
+    match r {
+        Err(MlflowError::Http { status: 404 }) => {}
+        other => panic!("expected a missing route, got {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn experiments_runs_and_artifacts() {
     let Some(c) = client() else { return };
@@ -245,6 +258,41 @@ async fn registry_logged_models_traces_and_webhooks() {
         .run_id
         .unwrap();
 
+    if two_x() {
+        let clm: types::CreateLoggedModelBody =
+            body(json!({"experiment_id": exp_id, "name": "model"}));
+        assert_route_missing(
+            c.call(|api| {
+                let b = clm.clone();
+                async move { api.create_logged_model(&b).await }
+            })
+            .await,
+        );
+        assert_route_missing(
+            c.call(|api| async move { api.get_logged_model("m-0").await })
+                .await,
+        );
+        assert_route_missing(
+            c.call(|api| async move { api.get_trace_info_v3("tr-0").await })
+                .await,
+        );
+        assert_route_missing(
+            c.call(|api| async move { api.list_webhooks(None, None).await })
+                .await,
+        );
+        registry_part(&c, &exp_id, &run_id).await;
+        let ids = vec![exp_id.clone()];
+        assert!(c
+            .call(|api| {
+                let ids = ids.clone();
+                async move { api.search_traces_v2(&ids, None, None, None).await }
+            })
+            .await
+            .unwrap()
+            .traces
+            .is_empty());
+        return;
+    }
     // logged model (3.x)
     let clm: types::CreateLoggedModelBody =
         body(json!({"experiment_id": exp_id, "name": "model", "source_run_id": run_id}));
@@ -303,6 +351,12 @@ async fn registry_logged_models_traces_and_webhooks() {
     })
     .await
     .unwrap();
+    registry_part(&c, &exp_id, &run_id).await;
+    traces_and_webhooks(&c, &exp_id).await;
+}
+
+async fn registry_part(c: &MlflowClient, _exp_id: &str, run_id: &str) {
+    let run_id = run_id.to_owned();
 
     // registered model and versions
     let name = unique("model");
@@ -483,6 +537,10 @@ async fn registry_logged_models_traces_and_webhooks() {
         .await
         .unwrap_err();
     assert!(err.is_not_found(), "{err}");
+}
+
+async fn traces_and_webhooks(c: &MlflowClient, exp_id: &str) {
+    let exp_id = exp_id.to_owned();
 
     // traces: searches deserialize; a missing trace is a typed error
     let st: types::SearchTracesV3Body = body(
