@@ -215,7 +215,7 @@ fn events() -> Vec<Event> {
             description: "alias_set (additive ar-io-mlflow-rs event): alias 'champion' moved from no version to 1",
             event_type: "alias_set",
             event_id: "d1a5e7b0-2c3d-4e5f-8a9b-0c1d2e3f4a5b",
-            signed_at: "2026-06-15T12:03:00.5+00:00",
+            signed_at: "2026-06-15T12:03:00.500000+00:00",
             previous_hash: "Zq3xY8wV7uT6sR5qP4oN3mL2kJ1iH0gF9eD8cB7aA6z",
             subject: json!({"type": "mlflow_model_version", "name": "iris-classifier", "version": "1"}),
             payload: json!({
