@@ -648,3 +648,99 @@ async fn traces_and_webhooks(c: &MlflowClient, exp_id: &str) {
     .await
     .unwrap();
 }
+
+#[tokio::test]
+async fn a_real_trace_through_every_trace_endpoint() {
+    let Some(server) = ario_test_support::mlflow() else {
+        return;
+    };
+    let c = client().unwrap();
+    let t = server.python("log_trace.py", &[]).unwrap();
+    let trace_id = t["trace_id"].as_str().unwrap().to_owned();
+    let exp_id = t["experiment_id"].as_str().unwrap().to_owned();
+    let set: types::SetTraceTagBody = body(json!({"key": "ario.payload_hash", "value": "ab"}));
+    c.call(|api| {
+        let (b, id) = (set.clone(), trace_id.clone());
+        async move { api.set_trace_tag(&id, &b).await }
+    })
+    .await
+    .unwrap();
+    let v2 = c
+        .call(|api| {
+            let id = trace_id.clone();
+            async move { api.get_trace_info_v2(&id).await }
+        })
+        .await
+        .unwrap();
+    let tags = v2.trace_info.unwrap().tags;
+    assert!(
+        tags.iter()
+            .any(|t| t.key == "ario.payload_hash" && t.value == "ab"),
+        "{tags:?}"
+    );
+    if !two_x() {
+        let v3 = c
+            .call(|api| {
+                let id = trace_id.clone();
+                async move { api.get_trace_info_v3(&id).await }
+            })
+            .await
+            .unwrap();
+        let info = v3.trace.unwrap().trace_info.unwrap();
+        assert_eq!(
+            info.tags.get("ario.payload_hash").map(String::as_str),
+            Some("ab")
+        );
+        let st: types::SearchTracesV3Body = body(
+            json!({"locations": [{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": exp_id}}],
+            "filter": "tags.`ario.payload_hash` = 'ab'"}),
+        );
+        assert_eq!(
+            c.call(|api| {
+                let b = st.clone();
+                async move { api.search_traces_v3(&b).await }
+            })
+            .await
+            .unwrap()
+            .traces
+            .len(),
+            1
+        );
+    }
+    let ids = vec![exp_id.clone()];
+    let found = c
+        .call(|api| {
+            let ids = ids.clone();
+            async move { api.search_traces_v2(&ids, None, None, None).await }
+        })
+        .await
+        .unwrap();
+    assert!(
+        found
+            .traces
+            .iter()
+            .any(|t| t.request_id.as_deref() == Some(trace_id.as_str())),
+        "{:?}",
+        found.traces
+    );
+    let del: types::DeleteTraceTagBody = body(json!({"key": "ario.payload_hash"}));
+    c.call(|api| {
+        let (b, id) = (del.clone(), trace_id.clone());
+        async move { api.delete_trace_tag(&id, &b).await }
+    })
+    .await
+    .unwrap();
+    let v2 = c
+        .call(|api| {
+            let id = trace_id.clone();
+            async move { api.get_trace_info_v2(&id).await }
+        })
+        .await
+        .unwrap();
+    assert!(!v2
+        .trace_info
+        .unwrap()
+        .tags
+        .iter()
+        .any(|t| t.key == "ario.payload_hash"));
+}
