@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use futures_util::StreamExt as _;
-use object_store::ObjectStore as _;
+use object_store::{ObjectStore as _, ObjectStoreExt as _};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -112,6 +112,40 @@ fn encode_path(path: &str) -> String {
         .join("/")
 }
 
+/// An object store for a non-proxied artifact root (`s3://`, `gs://`, `az://`),
+/// configured from the usual `AWS_*`, `GOOGLE_*` and `AZURE_*` variables; only
+/// the backends enabled by this crate's features are available.
+fn remote(
+    uri: &str,
+    rel: &str,
+) -> Result<(Box<dyn object_store::ObjectStore>, object_store::path::Path), MlflowError> {
+    let full = format!("{}/{}", uri.trim_end_matches('/'), rel);
+    let url = url::Url::parse(&full)
+        .map_err(|e| MlflowError::Config(format!("artifact URI {full}: {e}")))?;
+    let opts = std::env::vars()
+        .filter(|(k, _)| {
+            ["AWS_", "GOOGLE_", "AZURE_"]
+                .iter()
+                .any(|p| k.starts_with(p))
+        })
+        .map(|(k, v)| (k.to_ascii_lowercase(), v));
+    object_store::parse_url_opts(&url, opts).map_err(|e| MlflowError::UnsupportedTrackingUri {
+        uri: uri.to_owned(),
+        hint: if matches!(e, object_store::Error::NotImplemented { .. }) || e.to_string().contains("feature") {
+            "this build has no backend for that scheme: enable the s3, gcs or azure feature, or serve artifacts through the tracking server (--serve-artifacts)"
+        } else {
+            "the object store URL or its credentials are not usable"
+        },
+    })
+}
+
+fn store_err(uri: &str, e: &object_store::Error) -> MlflowError {
+    MlflowError::Io {
+        path: uri.to_owned(),
+        source: std::io::Error::other(e.to_string()),
+    }
+}
+
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> MlflowError + '_ {
     move |source| MlflowError::Io {
         path: path.display().to_string(),
@@ -140,15 +174,28 @@ impl MlflowClient {
                 let mut out = Vec::new();
                 let mut pending = vec![dir.to_owned()];
                 while let Some(d) = pending.pop() {
-                    let v = self.get_json("/api/2.0/mlflow-artifacts/artifacts", &[("path", &join(base, &d))]).await?;
-                    for f in v.get("files").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
+                    let v = self
+                        .get_json(
+                            "/api/2.0/mlflow-artifacts/artifacts",
+                            &[("path", &join(base, &d))],
+                        )
+                        .await?;
+                    for f in v
+                        .get("files")
+                        .and_then(Value::as_array)
+                        .map(Vec::as_slice)
+                        .unwrap_or_default()
+                    {
                         let name = f.get("path").and_then(Value::as_str).unwrap_or_default();
                         check_relative(name)?;
                         let rel = join(&d, name);
                         if f.get("is_dir").and_then(Value::as_bool).unwrap_or(false) {
                             pending.push(rel);
                         } else {
-                            out.push(ArtifactFile { path: rel, size: f.get("file_size").and_then(Value::as_u64).or(Some(0)) });
+                            out.push(ArtifactFile {
+                                path: rel,
+                                size: f.get("file_size").and_then(Value::as_u64).or(Some(0)),
+                            });
                         }
                     }
                 }
@@ -157,20 +204,44 @@ impl MlflowClient {
             }
             ArtifactRoot::Local(base) => {
                 let store = object_store::local::LocalFileSystem::new_with_prefix(base.join(dir))
-                    .map_err(|e| MlflowError::Io { path: base.display().to_string(), source: std::io::Error::other(e.to_string()) })?;
+                    .map_err(|e| MlflowError::Io {
+                    path: base.display().to_string(),
+                    source: std::io::Error::other(e.to_string()),
+                })?;
                 let mut out = Vec::new();
                 let mut listing = store.list(None);
                 while let Some(meta) = listing.next().await {
-                    let meta = meta.map_err(|e| MlflowError::Io { path: base.display().to_string(), source: std::io::Error::other(e.to_string()) })?;
-                    out.push(ArtifactFile { path: join(dir, meta.location.as_ref()), size: Some(meta.size) });
+                    let meta = meta.map_err(|e| MlflowError::Io {
+                        path: base.display().to_string(),
+                        source: std::io::Error::other(e.to_string()),
+                    })?;
+                    out.push(ArtifactFile {
+                        path: join(dir, meta.location.as_ref()),
+                        size: Some(meta.size),
+                    });
                 }
                 out.sort_by(|a, b| a.path.cmp(&b.path));
                 Ok(out)
             }
-            ArtifactRoot::ObjectStore(uri) => Err(MlflowError::UnsupportedTrackingUri {
-                uri: uri.clone(),
-                hint: "rebuild with the s3/gcs/azure feature, or serve artifacts through the tracking server (--serve-artifacts)",
-            }),
+            ArtifactRoot::ObjectStore(uri) => {
+                let (store, prefix) = remote(uri, dir)?;
+                let mut out = Vec::new();
+                let mut listing = store.list(Some(&prefix));
+                while let Some(meta) = listing.next().await {
+                    let meta = meta.map_err(|e| store_err(uri, &e))?;
+                    let rel = meta
+                        .location
+                        .as_ref()
+                        .strip_prefix(prefix.as_ref())
+                        .unwrap_or(meta.location.as_ref());
+                    out.push(ArtifactFile {
+                        path: join(dir, rel.trim_start_matches('/')),
+                        size: Some(meta.size),
+                    });
+                }
+                out.sort_by(|a, b| a.path.cmp(&b.path));
+                Ok(out)
+            }
         }
     }
 
@@ -219,10 +290,20 @@ impl MlflowClient {
                 }
             }
             ArtifactRoot::ObjectStore(uri) => {
-                return Err(MlflowError::UnsupportedTrackingUri {
-                    uri: uri.clone(),
-                    hint: "object store access is not compiled in",
-                })
+                let (store, location) = remote(uri, path)?;
+                let mut stream = store
+                    .get(&location)
+                    .await
+                    .map_err(|e| store_err(uri, &e))?
+                    .into_stream();
+                while let Some(chunk) = stream.next().await {
+                    let chunk = chunk.map_err(|e| store_err(uri, &e))?;
+                    hasher.update(&chunk);
+                    total += chunk.len() as u64;
+                    sink.write_all(&chunk)
+                        .await
+                        .map_err(io_err(Path::new(path)))?;
+                }
             }
         }
         sink.flush().await.map_err(io_err(Path::new(path)))?;
@@ -330,10 +411,14 @@ impl MlflowClient {
                     .await
                     .map_err(io_err(&target))
             }
-            ArtifactRoot::ObjectStore(uri) => Err(MlflowError::UnsupportedTrackingUri {
-                uri: uri.clone(),
-                hint: "object store access is not compiled in",
-            }),
+            ArtifactRoot::ObjectStore(uri) => {
+                let (store, location) = remote(uri, path)?;
+                store
+                    .put(&location, bytes.into())
+                    .await
+                    .map_err(|e| store_err(uri, &e))?;
+                Ok(())
+            }
         }
     }
 }
@@ -366,5 +451,19 @@ mod tests {
         }
         assert!(check_relative("ario/predictions/d-1/payload.json").is_ok());
         assert_eq!(encode_path("ario/a b/%x#.json"), "ario/a%20b/%25x%23.json");
+    }
+
+    #[cfg(not(feature = "s3"))]
+    #[test]
+    fn an_s3_root_without_the_feature_says_what_to_do() {
+        let Err(MlflowError::UnsupportedTrackingUri { hint, .. }) =
+            remote("s3://bucket/1/r/artifacts", "model")
+        else {
+            panic!("expected a refusal");
+        };
+        assert!(
+            hint.contains("feature") || hint.contains("--serve-artifacts"),
+            "{hint}"
+        );
     }
 }
