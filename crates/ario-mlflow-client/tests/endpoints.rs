@@ -203,6 +203,17 @@ async fn experiments_runs_and_artifacts() {
         .await
         .unwrap();
     assert_eq!(listed.files[0].path, "payload.json");
+    let downloaded = c
+        .call(|api| {
+            let p = path.clone();
+            async move { api.download_artifact(&p).await }
+        })
+        .await
+        .unwrap();
+    let chunks: Vec<_> = futures_util::TryStreamExt::try_collect(downloaded.into_inner())
+        .await
+        .unwrap();
+    assert_eq!(chunks.concat(), b"{}");
     let run_listed = c
         .call(|api| {
             let id = run_id.clone();
