@@ -45,6 +45,14 @@ pub struct ResolvedModel {
     pub location: ModelLocation,
 }
 
+fn location_of(info: &types::LoggedModelInfo) -> Result<ModelLocation, MlflowError> {
+    Ok(ModelLocation {
+        root: ArtifactRoot::from_uri(info.artifact_uri.as_deref().unwrap_or_default())?,
+        dir: String::new(),
+        name: info.name.clone().unwrap_or_default(),
+    })
+}
+
 fn decode<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, MlflowError> {
     serde_json::from_value(v).map_err(|e| MlflowError::Decode(e.to_string()))
 }
@@ -110,8 +118,11 @@ impl MlflowClient {
         Ok(out)
     }
 
-    /// The files of a LoggedModel.
-    pub async fn logged_model(&self, model_id: &str) -> Result<ModelLocation, MlflowError> {
+    /// A LoggedModel's info (3.x).
+    pub async fn logged_model_info(
+        &self,
+        model_id: &str,
+    ) -> Result<types::LoggedModelInfo, MlflowError> {
         let id = model_id.to_owned();
         let r = self
             .call(|api| {
@@ -119,15 +130,14 @@ impl MlflowClient {
                 async move { api.get_logged_model(&id).await }
             })
             .await?;
-        let info = r
-            .model
+        r.model
             .and_then(|m| m.info)
-            .ok_or_else(|| MlflowError::Decode("logged model without info".into()))?;
-        Ok(ModelLocation {
-            root: ArtifactRoot::from_uri(info.artifact_uri.as_deref().unwrap_or_default())?,
-            dir: String::new(),
-            name: info.name.unwrap_or_default(),
-        })
+            .ok_or_else(|| MlflowError::Decode("logged model without info".into()))
+    }
+
+    /// The files of a LoggedModel.
+    pub async fn logged_model(&self, model_id: &str) -> Result<ModelLocation, MlflowError> {
+        location_of(&self.logged_model_info(model_id).await?)
     }
 
     /// Files of `runs:/<run_id>/<path>`: the run's own directory, or (3.x) the
@@ -219,17 +229,7 @@ impl MlflowClient {
                 });
             }
             ModelUri::LoggedModel { model_id } => {
-                let id = model_id.clone();
-                let r = self
-                    .call(|api| {
-                        let id = id.clone();
-                        async move { api.get_logged_model(&id).await }
-                    })
-                    .await?;
-                let info = r
-                    .model
-                    .and_then(|m| m.info)
-                    .ok_or_else(|| MlflowError::Decode("logged model without info".into()))?;
+                let info = self.logged_model_info(model_id).await?;
                 let name = info.name.clone().unwrap_or_default();
                 let run_id = info.source_run_id.clone();
                 return Ok(ResolvedModel {
@@ -238,13 +238,7 @@ impl MlflowClient {
                     version: model_id.clone(),
                     run_id,
                     model_version: None,
-                    location: ModelLocation {
-                        root: ArtifactRoot::from_uri(
-                            info.artifact_uri.as_deref().unwrap_or_default(),
-                        )?,
-                        dir: String::new(),
-                        name: info.name.unwrap_or_default(),
-                    },
+                    location: location_of(&info)?,
                 });
             }
             ModelUri::Version { name, version, .. } => {

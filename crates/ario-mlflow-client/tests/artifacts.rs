@@ -3,42 +3,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ario_mlflow_client::{ArtifactRoot, MlflowClient, MlflowError, TrackingConfig};
-use serde_json::{json, Value};
-
-fn unique() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
-}
-
-/// A fresh run (created over REST) and its artifact root URI.
-async fn run(url: &str) -> (String, String) {
-    let http = reqwest::Client::new();
-    let exp: Value = http
-        .post(format!("{url}/api/2.0/mlflow/experiments/create"))
-        .json(&json!({"name": format!("artifacts-{}", unique())}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let run: Value = http
-        .post(format!("{url}/api/2.0/mlflow/runs/create"))
-        .json(&json!({"experiment_id": exp["experiment_id"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let info = &run["run"]["info"];
-    (
-        info["run_id"].as_str().unwrap().to_owned(),
-        info["artifact_uri"].as_str().unwrap().to_owned(),
-    )
-}
 
 fn sha_hex(b: &[u8]) -> String {
     use sha2::Digest as _;
@@ -51,7 +15,7 @@ async fn upload_list_read_hash_and_typed_errors() {
         return;
     };
     let client = MlflowClient::new(TrackingConfig::new(server.url()).unwrap()).unwrap();
-    let (_run_id, uri) = run(server.url()).await;
+    let (_, _run_id, uri) = server.create_run("artifacts").await.unwrap();
     let root = ArtifactRoot::from_uri(&uri).unwrap();
     assert!(matches!(root, ArtifactRoot::Proxied(_)));
     let payload = br#"{"event_type":"dataset"}"#.to_vec();
@@ -177,7 +141,7 @@ async fn streaming_512_mib_keeps_memory_bounded() {
         return;
     };
     let client = MlflowClient::new(TrackingConfig::new(server.url()).unwrap()).unwrap();
-    let (_run, uri) = run(server.url()).await;
+    let (_, _run, uri) = server.create_run("artifacts").await.unwrap();
     let ArtifactRoot::Proxied(rel) = ArtifactRoot::from_uri(&uri).unwrap() else {
         panic!("not proxied")
     };

@@ -5,20 +5,11 @@
 
 use ario_mlflow_client::generated::types;
 use ario_mlflow_client::{MlflowClient, MlflowError, TrackingConfig};
+use ario_test_support::unique;
 use serde_json::{json, Value};
 
 fn body<T: serde::de::DeserializeOwned>(v: Value) -> T {
     serde_json::from_value(v).unwrap()
-}
-
-fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}-{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    )
 }
 
 fn client() -> Option<MlflowClient> {

@@ -6,17 +6,8 @@
 
 use ario_mlflow_client::uri::ModelUri;
 use ario_mlflow_client::{MlflowClient, TrackingConfig};
+use ario_test_support::unique;
 use serde_json::json;
-
-fn unique(p: &str) -> String {
-    format!(
-        "{p}-{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    )
-}
 
 async fn files_of(c: &MlflowClient, uri: &str) -> Vec<String> {
     let r = c
@@ -98,29 +89,8 @@ async fn two_x_layout_via_log_model_history() {
     let c = MlflowClient::new(TrackingConfig::new(server.url()).unwrap()).unwrap();
     let http = reqwest::Client::new();
     let url = server.url();
-    let exp: serde_json::Value = http
-        .post(format!("{url}/api/2.0/mlflow/experiments/create"))
-        .json(&json!({"name": unique("two-x")}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let run: serde_json::Value = http
-        .post(format!("{url}/api/2.0/mlflow/runs/create"))
-        .json(&json!({"experiment_id": exp["experiment_id"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let run_id = run["run"]["info"]["run_id"].as_str().unwrap().to_owned();
-    let root = ario_mlflow_client::ArtifactRoot::from_uri(
-        run["run"]["info"]["artifact_uri"].as_str().unwrap(),
-    )
-    .unwrap();
+    let (_, run_id, artifact_uri) = server.create_run("two-x").await.unwrap();
+    let root = ario_mlflow_client::ArtifactRoot::from_uri(&artifact_uri).unwrap();
     c.upload_artifact(
         &root,
         "sk-model/MLmodel",

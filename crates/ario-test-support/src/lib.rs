@@ -54,6 +54,47 @@ impl MlflowServer {
         &self.version
     }
 
+    /// Creates a fresh experiment (named `<prefix>-<unique>`) and a run in it over
+    /// REST; returns `(experiment_id, run_id, artifact_uri)`.
+    pub async fn create_run(&self, prefix: &str) -> Result<(String, String, String), String> {
+        let http = reqwest::Client::new();
+        let post = |path: &str, body: serde_json::Value| {
+            let req = http.post(format!("{}{path}", self.url)).json(&body);
+            async move {
+                let v: serde_json::Value = req
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .json()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok::<_, String>(v)
+            }
+        };
+        let exp = post(
+            "/api/2.0/mlflow/experiments/create",
+            serde_json::json!({"name": unique(prefix)}),
+        )
+        .await?;
+        let exp_id = exp["experiment_id"]
+            .as_str()
+            .ok_or(format!("no experiment id: {exp}"))?
+            .to_owned();
+        let run = post(
+            "/api/2.0/mlflow/runs/create",
+            serde_json::json!({"experiment_id": exp_id}),
+        )
+        .await?;
+        let info = &run["run"]["info"];
+        let field = |k: &str| {
+            info[k]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or(format!("no {k}: {run}"))
+        };
+        Ok((exp_id.clone(), field("run_id")?, field("artifact_uri")?))
+    }
+
     /// Runs a Python helper script from `xtask/python/` against this server and
     /// returns the JSON object it prints last on stdout.
     pub fn python(&self, script: &str, args: &[&str]) -> Result<serde_json::Value, String> {
@@ -81,6 +122,15 @@ impl MlflowServer {
             .ok_or("no JSON line on stdout")?;
         serde_json::from_str(last).map_err(|e| format!("{script} printed bad JSON: {e}"))
     }
+}
+
+/// `<prefix>-<nanoseconds since the epoch>`: a name no other test uses.
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{prefix}-{nanos}")
 }
 
 /// The repository root.
