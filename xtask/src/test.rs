@@ -97,6 +97,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             check: true,
             ..Default::default()
         })?;
+        if let Some(p) = &peers {
+            // Every route, parameter and field name in the spec against MLflow's proto descriptors.
+            crate::util::sh(
+                Command::new(&p.python).arg(root().join("xtask/python/check_openapi.py")),
+            )?;
+        }
     }
     if peers.is_some() {
         crate::cross_kernel::run(&crate::cross_kernel::Args::default())?;
