@@ -288,6 +288,23 @@ fn flip_first_hex_nibble(h: &str) -> String {
     c.into_iter().collect()
 }
 
+/// Checks the signing stages of a vector: `JCS(scope)` equals
+/// `envelope_for_sig_jcs_bytes_hex` and the deterministic Ed25519 signature of
+/// it equals `signature_hex`, which is returned.
+fn check_signing<'a>(v: &'a Value, scope: &Value, key: &SigningKey) -> Result<&'a str, String> {
+    let bytes = canon(scope)?;
+    ensure!(
+        bytes == hexb(v, &["expected_outputs", "envelope_for_sig_jcs_bytes_hex"])?,
+        "signed-scope JCS bytes differ"
+    );
+    let sig_hex = s(v, &["expected_outputs", "signature_hex"])?;
+    ensure!(
+        hex::encode(key.sign(&bytes)) == sig_hex,
+        "signature differs from the deterministic expectation"
+    );
+    Ok(sig_hex)
+}
+
 // ---- (A) envelope vectors ---------------------------------------------------
 
 fn envelope_vector(v: &Value, stem: &str) -> Check {
@@ -334,16 +351,7 @@ fn envelope_vector(v: &Value, stem: &str) -> Check {
             ("public_key", key.public_key_hex().into()),
         ],
     )?;
-    let scope = canon(&env)?;
-    ensure!(
-        scope == hexb(v, &["expected_outputs", "envelope_for_sig_jcs_bytes_hex"])?,
-        "signed-scope JCS bytes differ"
-    );
-    let sig_hex = s(v, &["expected_outputs", "signature_hex"])?;
-    ensure!(
-        hex::encode(key.sign(&scope)) == sig_hex,
-        "signature differs from the deterministic expectation"
-    );
+    let sig_hex = check_signing(v, &env, &key)?;
     let full = with(env, &[("signature", sig_hex.into())])?;
     let signed = sign_envelope_with(&pre, &key, SignPolicy::AcceptedProfilesOnly)
         .map_err(|e| e.to_string())?;
@@ -506,15 +514,7 @@ fn events_window(w: &Value, key: &SigningKey, full_leaves: bool) -> Check {
             ("public_key", key.public_key_hex().into()),
         ],
     )?;
-    let scope = canon(&env)?;
-    ensure!(
-        scope == hexb(w, &["expected_outputs", "envelope_for_sig_jcs_bytes_hex"])?,
-        "signed-scope bytes differ"
-    );
-    ensure!(
-        hex::encode(key.sign(&scope)) == s(w, &["expected_outputs", "signature_hex"])?,
-        "signature differs"
-    );
+    check_signing(w, &env, key)?;
     let complete_bytes = hexb(w, &["expected_outputs", "envelope_jcs_bytes_hex"])?;
     let complete = crate::json::parse(&complete_bytes).map_err(|e| e.to_string())?;
     ensure!(
@@ -647,18 +647,11 @@ fn mlflow_vector(v: &Value, stem: &str) -> Check {
         pre.get("payload_hash").and_then(Value::as_str) == Some(payload_hash.as_str()),
         "pre-signature payload_hash"
     );
-    let scope = canon(&with(
-        pre.clone(),
-        &[("public_key", key.public_key_hex().into())],
-    )?)?;
-    ensure!(
-        scope == hexb(v, &["expected_outputs", "envelope_for_sig_jcs_bytes_hex"])?,
-        "signed-scope bytes differ"
-    );
-    ensure!(
-        hex::encode(key.sign(&scope)) == s(v, &["expected_outputs", "signature_hex"])?,
-        "signature differs"
-    );
+    check_signing(
+        v,
+        &with(pre.clone(), &[("public_key", key.public_key_hex().into())])?,
+        &key,
+    )?;
     let signed =
         sign_envelope_with(pre, &key, SignPolicy::AnySpecVersion).map_err(|e| e.to_string())?;
     ensure!(
