@@ -301,6 +301,25 @@ struct Tally {
     divergent: Vec<String>,
 }
 
+impl Tally {
+    /// A peer-signed envelope must verify here with every check true.
+    fn expect_fully_verified(
+        &mut self,
+        id: &str,
+        who: &str,
+        envelope: &str,
+        payload: Option<&[u8]>,
+    ) {
+        let mine = ours_record(envelope.as_bytes(), payload, false);
+        if mine == json!({"ok": true, "phk": true, "sig": true, "spec": true}) {
+            self.agreed += 1;
+        } else {
+            self.disagreed
+                .push(format!("{id}: {who}-signed envelope gives {mine} in rust"));
+        }
+    }
+}
+
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let peers = crate::peers::install()?;
     let scripts = root().join("xtask").join("peers");
@@ -596,14 +615,7 @@ fn envelopes(args: &Args, python: &Path, scripts: &Path) -> anyhow::Result<Tally
         let payload = req["_payload_hex"]
             .as_str()
             .and_then(|h| hex::decode(h).ok());
-        let mine = ours_record(text.as_bytes(), payload.as_deref(), false);
-        if mine == json!({"ok": true, "phk": true, "sig": true, "spec": true}) {
-            tally.agreed += 1;
-        } else {
-            tally
-                .disagreed
-                .push(format!("{id}: python-signed envelope gives {mine} in rust"));
-        }
+        tally.expect_fully_verified(id, "python", text, payload.as_deref());
         // our own signature of the same pre-image must be byte-identical (Ed25519 is deterministic)
         let pre = ario_envelope::json::parse_str(req["envelope_json"].as_str().unwrap_or("{}"))?;
         let mine_signed = canonicalize(&sign_envelope_with(
@@ -649,16 +661,7 @@ fn envelopes(args: &Args, python: &Path, scripts: &Path) -> anyhow::Result<Tally
                 .and_then(|r| r.get("envelope_json"))
                 .and_then(Value::as_str)
             {
-                Some(text) => {
-                    let mine = ours_record(text.as_bytes(), payload.as_deref(), false);
-                    if mine == json!({"ok": true, "phk": true, "sig": true, "spec": true}) {
-                        tally.agreed += 1;
-                    } else {
-                        tally
-                            .disagreed
-                            .push(format!("{id}: plugin envelope gives {mine} in rust"));
-                    }
-                }
+                Some(text) => tally.expect_fully_verified(id, "plugin", text, payload.as_deref()),
                 None => tally
                     .disagreed
                     .push(format!("{id}: plugin did not sign: {r:?}")),
