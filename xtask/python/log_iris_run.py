@@ -13,7 +13,8 @@ The experiment is --experiment, else $MLFLOW_EXPERIMENT_NAME, else
 "iris-<8 hex>" (created when missing).
 Prints (stdout, one line): {"run_id", "experiment_id", "model_uri",
 "model_id" (null on 2.x), "version" (null without --register), "alias",
-"stage", "mlflow"}. Everything MLflow itself prints goes to stderr.
+"stage", "mlflow", "examples" (three {"input", "output"} predictions of the
+trained model)}. Everything MLflow itself prints goes to stderr.
 """
 import argparse
 import contextlib
@@ -62,9 +63,13 @@ def log(args):
         kw = {"name": "model"} if v3 else {"artifact_path": "model"}
         info = mlflow.sklearn.log_model(model, input_example=X[:2].astype(np.float64), **kw)
     run_id = run.info.run_id
+    names = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+    examples = [{"input": dict(zip(names, (float(v) for v in X[i]))), "output": model.predict(X[i:i + 1]).tolist()}
+                for i in (0, 60, 120)]
     out = {"run_id": run_id, "experiment_id": exp.experiment_id, "model_uri": info.model_uri,
            "model_id": getattr(info, "model_id", None) if v3 else None,
-           "version": None, "alias": None, "stage": None, "mlflow": mlflow.__version__}
+           "version": None, "alias": None, "stage": None, "mlflow": mlflow.__version__,
+           "examples": examples}
     if args.register:
         client = MlflowClient()
         try:

@@ -1,116 +1,219 @@
 //! `cargo xtask demo`: the main job end to end on a local default.
 //!
-//! Today: the offline kernel path, narrated step by step. The MLflow + devnet
-//! lifecycle joins as the gateway, MLflow-client and provenance crates land.
+//! Sets up the Python venv with MLflow, starts a real MLflow server and our
+//! devnet on loopback, trains the iris model, then drives the `ar-io-mlflow`
+//! CLI through the lifecycle: anchor the run, register and promote (alias)
+//! the model, record three decisions, verify each, and audit the version
+//! into a self-contained HTML report.
 
-use ario_envelope::encoding::sha256_hex;
-use ario_envelope::{
-    canonicalize, sign_envelope, verify_envelope_bytes, SigningKey, Status, VerifyOptions,
-};
-use serde_json::json;
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
 
-use crate::util::{root, shared_dir};
+use anyhow::Context as _;
+use ario_test_support::MlflowServer;
+use serde_json::Value;
+
+use crate::util::{root, sh};
 
 fn step(n: u32, what: &str) {
     println!("\n[{n}] {what}");
 }
 
-pub(crate) fn run() -> anyhow::Result<()> {
-    println!("ar-io-mlflow-rs demo (offline kernel path)");
+/// A child process killed when dropped.
+struct Guard(Child);
 
-    step(
-        1,
-        "build the iris training payload exactly as the Python plugin does",
-    );
-    let payload = json!({
-        "artifact_checksums": {"MLmodel": sha256_hex(b"artifact_path: model\nflavors: {}\n"), "model.pkl": sha256_hex(b"\x80\x04fake")},
-        "dataset_inputs": [{"context": "training", "digest": "5d9c1a7e", "name": "iris-train",
-            "schema_hash": sha256_hex(br#"{"mlflow_colspec":[{"name":"sepal_length","required":true,"type":"double"}]}"#),
-            "source": "{\"url\": \"https://archive.ics.uci.edu/dataset/53/iris\"}", "source_type": "http"}],
-        "event_type": "training_complete", "git_commit": "", "metrics": {"accuracy": 0.966667},
-        "params": {"max_iter": "200", "random_state": "42"}, "run_id": "3f2a9c1b7d5e4f60a1b2c3d4e5f60718",
-        "source_name": "train_and_anchor.py"
-    });
-    let payload_bytes = canonicalize(&payload)?;
-    println!(
-        "    {} canonical bytes, payload_hash {}",
-        payload_bytes.len(),
-        sha256_hex(&payload_bytes)
-    );
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Env {
+    cli: PathBuf,
+    vars: Vec<(String, String)>,
+}
+
+impl Env {
+    /// Runs the CLI, echoing its output; returns the exit code and stdout.
+    fn cli(&self, args: &[&str]) -> anyhow::Result<(i32, String)> {
+        println!("    $ ar-io-mlflow {}", args.join(" "));
+        let out = Command::new(&self.cli)
+            .args(args)
+            .envs(self.vars.iter().map(|(k, v)| (k, v)))
+            .env("NO_COLOR", "1")
+            .output()
+            .context("running ar-io-mlflow")?;
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        for l in stdout.lines() {
+            println!("      {l}");
+        }
+        for l in String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+        {
+            println!("      (stderr) {l}");
+        }
+        Ok((out.status.code().unwrap_or(-1), stdout))
+    }
+
+    fn ok(&self, args: &[&str]) -> anyhow::Result<String> {
+        let (code, out) = self.cli(args)?;
+        anyhow::ensure!(code == 0, "`ar-io-mlflow {}` exited {code}", args.join(" "));
+        Ok(out)
+    }
+}
+
+fn start_devnet(cli: &Path, data: &Path) -> anyhow::Result<(Guard, String)> {
+    let mut child = Command::new(cli)
+        .args(["devnet", "--port", "0", "--data-dir"])
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting the devnet")?;
+    let stdout = child.stdout.take().context("devnet stdout")?;
+    let guard = Guard(child);
+    let mut first = String::new();
+    BufReader::new(stdout).read_line(&mut first)?;
+    let url = first
+        .trim()
+        .strip_prefix("devnet listening on ")
+        .context("unexpected devnet banner")?
+        .to_owned();
+    Ok((guard, url))
+}
+
+pub(crate) fn run() -> anyhow::Result<()> {
+    let started = Instant::now();
+    println!("ar-io-mlflow-rs demo: the MLflow lifecycle, anchored and verified on a local devnet");
+
+    step(1, "set up the Python venv with MLflow and build the CLI");
+    let peers = crate::peers::install()?;
+    sh(Command::new("cargo")
+        .args(["build", "--quiet", "-p", "ar-io-mlflow"])
+        .current_dir(root()))?;
+    let cli = root().join("target/debug/ar-io-mlflow");
+    let work = root().join("target/demo");
+    let _ = std::fs::remove_dir_all(work.join("devnet"));
+    std::fs::create_dir_all(&work)?;
+    println!("    venv {}, CLI {}", peers.python.display(), cli.display());
 
     step(
         2,
-        "sign the ario.mlflow/v1 envelope (a fresh demo key; nothing is written to disk)",
+        "start MLflow (SQLite, --serve-artifacts) and the devnet on 127.0.0.1",
     );
-    let key = SigningKey::generate();
-    let unsigned = json!({
-        "spec_version": "ario.mlflow/v1", "event_id": "6f1c2d3e-4b5a-4c6d-8e7f-0123456789ab",
-        "event_type": "training_complete",
-        "subject": {"type": "mlflow_run", "run_id": "3f2a9c1b7d5e4f60a1b2c3d4e5f60718"},
-        "payload_hash": sha256_hex(&payload_bytes), "previous_hash": "GENESIS",
-        "signed_at": "2026-06-15T12:00:00.123456+00:00",
-    });
-    let envelope = canonicalize(&sign_envelope(&unsigned, &key)?)?;
+    let server = MlflowServer::start(&peers.python).map_err(anyhow::Error::msg)?;
+    let (_devnet, devnet_url) = start_devnet(&cli, &work.join("devnet"))?;
+    println!("    MLflow {} at {}", server.version(), server.url());
+    println!("    devnet (Turbo upload, gateway, ar.io Verify) at {devnet_url}");
+    let home = work.join("home");
+    let env = Env {
+        cli,
+        vars: vec![
+            ("MLFLOW_TRACKING_URI".into(), server.url().into()),
+            ("ARIO_MLFLOW_DEVNET".into(), devnet_url.clone()),
+            ("ARIO_MLFLOW_HOME".into(), home.display().to_string()),
+        ],
+    };
     println!(
-        "    envelope: {} bytes, public key {}",
-        envelope.len(),
-        key.public_key_hex()
+        "    keys, wallet and outbox in {} (kept between runs; the key never rotates)",
+        home.display()
     );
 
     step(
         3,
-        "verify from the envelope bytes alone (binding undetermined without the payload)",
+        "train the iris model (scikit-learn) with a short Python script",
     );
-    let v = verify_envelope_bytes(&envelope, VerifyOptions::default());
-    println!(
-        "    status {:?}, signature_ok {}, payload_hash_ok {:?}",
-        v.status, v.signature_ok, v.payload_hash_ok
-    );
-    anyhow::ensure!(v.status == Status::Undetermined, "expected undetermined");
+    std::env::set_var("ARIO_PEER_PYTHON", &peers.python);
+    let trained = server
+        .python("log_iris_run.py", &["--experiment", "ar-io-mlflow-demo"])
+        .map_err(anyhow::Error::msg)?;
+    let run_id = trained["run_id"].as_str().context("run_id")?.to_owned();
+    println!("    run {run_id} logged params, metrics, the iris dataset and the model");
 
-    step(4, "verify with the committed payload bytes");
-    let v = verify_envelope_bytes(
-        &envelope,
-        VerifyOptions {
-            payload_bytes: Some(&payload_bytes),
-            ..Default::default()
-        },
+    step(
+        4,
+        "anchor the training run (dataset anchor first, then training_complete)",
     );
-    println!("    status {:?}", v.status);
-    anyhow::ensure!(v.status == Status::Verified, "expected verified");
+    env.ok(&[
+        "anchor",
+        "run",
+        &run_id,
+        "--metadata",
+        "service_name=ar-io-mlflow-demo",
+    ])?;
 
-    step(5, "tamper: a metric edited after anchoring");
-    let mut edited = payload.clone();
-    edited["metrics"]["accuracy"] = json!(0.999);
-    let edited = canonicalize(&edited)?;
-    let v = verify_envelope_bytes(
-        &envelope,
-        VerifyOptions {
-            payload_bytes: Some(&edited),
-            ..Default::default()
-        },
-    );
-    println!("    status {:?}, reasons {:?}", v.status, v.reasons);
-    anyhow::ensure!(v.status == Status::Failed, "expected failed");
+    step(5, "register the model and anchor the registration");
+    let model = "iris-demo";
+    let out = env.ok(&[
+        "register",
+        model,
+        "--source",
+        &format!("runs:/{run_id}/model"),
+        "--run-id",
+        &run_id,
+        "--format",
+        "json",
+    ])?;
+    let reg: Value = serde_json::from_str(&out)?;
+    let version = reg["version"].as_str().context("version")?.to_owned();
 
     step(
         6,
-        "conformance: our vectors, and the ar-io-proof corpus when ../shared is present",
+        "promote it: move the alias `champion` to the new version (anchored as alias_set)",
     );
-    let mut dirs = vec![root().join("test-vectors")];
-    if let Some(s) = shared_dir() {
-        dirs.push(s.join("conformance/ar-io-proof/test-vectors"));
+    env.ok(&["promote", model, &version, "--alias", "champion"])?;
+
+    step(
+        7,
+        "record three decisions through models:/iris-demo@champion (files re-hashed first)",
+    );
+    let mut traces = Vec::new();
+    for ex in trained["examples"].as_array().context("examples")? {
+        let out = env.ok(&[
+            "decide",
+            "--model",
+            &format!("models:/{model}@champion"),
+            "--input",
+            &ex["input"].to_string(),
+            "--output",
+            &ex["output"].to_string(),
+            "--format",
+            "json",
+        ])?;
+        let d: Value = serde_json::from_str(&out)?;
+        traces.push(d["trace_id"].as_str().unwrap_or_default().to_owned());
     }
-    for d in dirs {
-        let r = ario_envelope::conformance::run_dir(&d)?;
-        println!(
-            "    {}: {}/{} vectors pass",
-            d.display(),
-            r.total() - r.failed(),
-            r.total()
-        );
-        anyhow::ensure!(r.all_passed(), "conformance failures in {}", d.display());
+
+    step(
+        8,
+        "verify the run, the model version and each decision against Arweave and live MLflow",
+    );
+    env.ok(&["verify", "run", &run_id])?;
+    env.ok(&["verify", "model", &format!("{model}/{version}")])?;
+    for t in traces.iter().filter(|t| !t.is_empty()) {
+        env.ok(&["verify", "trace", t])?;
     }
-    println!("\ndone: the offline kernel path holds end to end.");
+
+    step(9, "audit the version's whole lineage into one HTML file");
+    let report = work.join("audit.html");
+    env.ok(&[
+        "audit",
+        &format!("{model}/{version}"),
+        "--format",
+        "html",
+        "--output",
+        &report.display().to_string(),
+    ])?;
+    env.ok(&["audit", &format!("{model}/{version}")])?;
+
+    println!(
+        "\ndone in {:.0} s. The audit report is {}\n(open it in a browser; it has no external assets).",
+        started.elapsed().as_secs_f64(),
+        report.display()
+    );
     Ok(())
 }

@@ -17,6 +17,24 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Anchor a training run or a dataset.
+    #[command(subcommand)]
+    Anchor(cmd::anchor::AnchorCommand),
+    /// Register a model version and anchor the registration.
+    Register(cmd::registry::RegisterArgs),
+    /// Transition a version's stage or move an alias, and anchor it.
+    Promote(cmd::registry::PromoteArgs),
+    /// Record one decision of a model whose files match the anchored hash.
+    Decide(cmd::decide::Args),
+    /// Verify an anchored run, model version, trace or dataset.
+    #[command(subcommand)]
+    Verify(cmd::verify::VerifyCommand),
+    /// Audit a model version's whole lineage (text, JSON or HTML).
+    Audit(cmd::audit::Args),
+    /// Upload what the outbox still holds and write the tags back.
+    Retry(cmd::outbox::RetryArgs),
+    /// List pending and failed outbox items.
+    Status(cmd::outbox::StatusArgs),
     /// Run a conformance corpus (ar-io-proof test vectors or ours) and print a table.
     Conformance(cmd::conformance::Args),
     /// Run a local devnet (Turbo upload, gateway reads, GraphQL, ar.io Verify) on 127.0.0.1.
@@ -33,6 +51,14 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let code = match cli.command {
+        Command::Anchor(c) => cmd::anchor::run(&c),
+        Command::Register(a) => cmd::registry::register(&a),
+        Command::Promote(a) => cmd::registry::promote(&a),
+        Command::Decide(a) => cmd::decide::run(&a),
+        Command::Verify(c) => cmd::verify::run(&c),
+        Command::Audit(a) => cmd::audit::run(&a),
+        Command::Retry(a) => cmd::outbox::retry(&a),
+        Command::Status(a) => cmd::outbox::status(&a),
         Command::Conformance(args) => cmd::conformance::run(&args),
         Command::Proof(c) => cmd::proof::run(&c),
         Command::Devnet(args) => cmd::devnet::run(&args),

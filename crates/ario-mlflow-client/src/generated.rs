@@ -151,6 +151,24 @@ pub mod types {
     pub struct DeleteTraceTagBody {
         pub key: ::std::string::String,
     }
+    ///`DeleteTracesV3Body`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct DeleteTracesV3Body {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub experiment_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub max_timestamp_millis: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub max_traces: ::std::option::Option<i32>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub request_ids: ::std::vec::Vec<::std::string::String>,
+    }
+    ///`DeleteTracesV3Response`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct DeleteTracesV3Response {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub traces_deleted: ::std::option::Option<i32>,
+    }
     ///`Experiment`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct Experiment {
@@ -729,6 +747,30 @@ pub mod types {
     pub struct SetTraceTagBody {
         pub key: ::std::string::String,
         pub value: ::std::string::String,
+    }
+    ///`StartTraceV3Body`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct StartTraceV3Body {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub trace: ::std::option::Option<StartTraceV3BodyTrace>,
+    }
+    ///`StartTraceV3BodyTrace`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct StartTraceV3BodyTrace {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub trace_info: ::std::option::Option<TraceInfoV3>,
+    }
+    ///`StartTraceV3Response`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct StartTraceV3Response {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub trace: ::std::option::Option<StartTraceV3ResponseTrace>,
+    }
+    ///`StartTraceV3ResponseTrace`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct StartTraceV3ResponseTrace {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub trace_info: ::std::option::Option<TraceInfoV3>,
     }
     ///`TestWebhookBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
@@ -2629,6 +2671,95 @@ impl Client {
             .build()?;
         let info = OperationInfo {
             operation_id: "search_logged_models",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Sends a `POST` request to `/api/3.0/mlflow/traces`
+
+*/
+    pub async fn start_trace_v3<'a>(
+        &'a self,
+        body: &'a types::StartTraceV3Body,
+    ) -> Result<ResponseValue<types::StartTraceV3Response>, Error<types::MlflowError>> {
+        let url = format!("{}/api/3.0/mlflow/traces", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "start_trace_v3",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Sends a `POST` request to `/api/3.0/mlflow/traces/delete-traces`
+
+*/
+    pub async fn delete_traces_v3<'a>(
+        &'a self,
+        body: &'a types::DeleteTracesV3Body,
+    ) -> Result<
+        ResponseValue<types::DeleteTracesV3Response>,
+        Error<types::MlflowError>,
+    > {
+        let url = format!("{}/api/3.0/mlflow/traces/delete-traces", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "delete_traces_v3",
         };
         self.pre(&mut request, &info).await?;
         let result = self.exec(request, &info).await;

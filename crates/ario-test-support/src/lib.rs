@@ -189,6 +189,18 @@ fn get(port: u16, path: &str) -> Option<(u16, String)> {
 
 fn start() -> Result<MlflowServer, String> {
     let py = peer_python().ok_or("ARIO_PEER_PYTHON is not set")?;
+    MlflowServer::start(&py)
+}
+
+impl MlflowServer {
+    /// Starts a fresh server with the `mlflow` next to `py` (stopped when
+    /// the returned value is dropped or this process exits).
+    pub fn start(py: &std::path::Path) -> Result<MlflowServer, String> {
+        start_with(py.to_owned())
+    }
+}
+
+fn start_with(py: PathBuf) -> Result<MlflowServer, String> {
     let mlflow = py.parent().ok_or("bad python path")?.join("mlflow");
     let port = free_port().ok_or("no free port")?;
     let dir = std::env::temp_dir().join(format!("ario-mlflow-test-{}-{port}", std::process::id()));

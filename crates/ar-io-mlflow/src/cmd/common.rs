@@ -1,0 +1,111 @@
+//! What the lifecycle commands share: the runtime, the provenance context,
+//! `--metadata k=v` parsing and the verification panel.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use anyhow::Context as _;
+use ario_provenance::verify::{Outcome, Row, Verification};
+use ario_provenance::Provenance;
+use serde_json::Value;
+
+/// Runs `f` on a fresh multi-threaded runtime.
+pub(crate) fn block_on<T>(f: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(f)
+}
+
+/// The provenance context from the environment.
+pub(crate) fn provenance() -> anyhow::Result<Provenance> {
+    Provenance::from_env().context("setting up (MLflow, signing key, wallet, outbox)")
+}
+
+/// Parses `k=v` pairs into payload metadata (string values).
+pub(crate) fn metadata(pairs: &[String]) -> anyhow::Result<BTreeMap<String, Value>> {
+    pairs
+        .iter()
+        .map(|p| {
+            let (k, v) = p
+                .split_once('=')
+                .with_context(|| format!("--metadata {p:?}: expected KEY=VALUE"))?;
+            anyhow::ensure!(!k.is_empty(), "--metadata {p:?}: empty key");
+            Ok((k.to_owned(), Value::String(v.to_owned())))
+        })
+        .collect()
+}
+
+/// Glyph of a row outcome.
+pub(crate) fn glyph(o: Outcome) -> String {
+    crate::output::mark(match o {
+        Outcome::Pass => Some(true),
+        Outcome::Fail => Some(false),
+        Outcome::Undetermined | Outcome::Pending | Outcome::NotApplicable => None,
+    })
+}
+
+/// The panel: one line per row, label padded to 28 columns.
+pub(crate) fn panel(rows: &[Row]) -> String {
+    rows.iter()
+        .map(|r| format!("  {:<28} {} {}\n", r.label, glyph(r.outcome), r.detail))
+        .collect()
+}
+
+/// Header, panel and verdict of one verification.
+pub(crate) fn verification_text(v: &Verification) -> String {
+    let mut out = format!("Verifying {}\n", v.target);
+    if let Some(tx) = &v.tx_id {
+        out.push_str(&format!("  TX: {tx}\n"));
+    }
+    out.push_str(&panel(&v.rows));
+    if v.tags_written > 0 {
+        out.push_str(&format!("  -> updated {} MLflow tag(s)\n", v.tags_written));
+    }
+    out.push_str(&format!("Result: {}\n", status_word(v.status)));
+    out
+}
+
+/// Human word for a status.
+pub(crate) fn status_word(s: ario_provenance::Status) -> &'static str {
+    use ario_provenance::Status::*;
+    match s {
+        Verified => "verified",
+        Failed => "FAILED",
+        NotAnchored => "not anchored",
+        Malformed => "malformed envelope",
+        Unavailable => "gateway unavailable",
+        Undetermined => "undetermined",
+    }
+}
+
+/// Exit code of an anchor that may still be pending: 0 anchored, 3 signed
+/// only (the outbox holds it), 1 failed.
+pub(crate) fn anchor_exit(s: &ario_provenance::AnchorStatus) -> u8 {
+    match s {
+        ario_provenance::AnchorStatus::Anchored { .. } => 0,
+        ario_provenance::AnchorStatus::Signed { .. } | ario_provenance::AnchorStatus::Anchoring => {
+            3
+        }
+        _ => 1,
+    }
+}
+
+/// One line describing an anchor status.
+pub(crate) fn anchor_line(
+    s: &ario_provenance::AnchorStatus,
+    gateway: &ario_gateway::config::GatewayConfig,
+) -> String {
+    use ario_provenance::AnchorStatus::*;
+    match s {
+        Anchored { tx_id } => format!("anchored: {tx_id} ({})", gateway.arweave_url(tx_id)),
+        Signed { error } => format!(
+            "signed only — upload failed ({}); kept in the outbox, run `ar-io-mlflow retry`",
+            error.as_deref().unwrap_or("unknown error")
+        ),
+        Anchoring => "still anchoring (timed out waiting); `ar-io-mlflow status` shows it".into(),
+        Failed { error } => format!("FAILED: {error}"),
+        Unknown => "unknown".into(),
+    }
+}

@@ -1,0 +1,105 @@
+//! `decide`: record one decision of a checked model.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use ario_provenance::decision::{DecisionOptions, OpenOptions, VerifiedModel};
+use ario_provenance::ProvenanceError;
+use serde_json::{json, Value};
+
+use super::common::{anchor_exit, anchor_line, block_on, metadata, provenance};
+use crate::output::{print_json, Format};
+
+/// `decide`
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Model URI: `models:/name/version`, `models:/name@alias`, `models:/name/Stage`, `runs:/…`.
+    #[arg(long)]
+    model: String,
+    /// The model input (JSON).
+    #[arg(long)]
+    input: String,
+    /// The model output (JSON).
+    #[arg(long)]
+    output: String,
+    /// Inference latency to record.
+    #[arg(long, default_value_t = 0.0)]
+    latency_ms: f64,
+    /// Refuse when the model has no anchored artifact hash to check.
+    #[arg(long)]
+    require_verified: bool,
+    /// Extra payload member KEY=VALUE (repeatable).
+    #[arg(long = "metadata", value_name = "KEY=VALUE")]
+    metadata: Vec<String>,
+    /// Seconds to wait for the anchor.
+    #[arg(long, default_value_t = 60)]
+    wait: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+fn parse(what: &str, s: &str) -> anyhow::Result<Value> {
+    ario_envelope::json::parse(s.as_bytes()).with_context(|| format!("--{what} is not valid JSON"))
+}
+
+pub(crate) fn run(a: &Args) -> anyhow::Result<u8> {
+    let input = parse("input", &a.input)?;
+    let output = parse("output", &a.output)?;
+    let opts = DecisionOptions {
+        latency_ms: a.latency_ms,
+        metadata: metadata(&a.metadata)?,
+    };
+    block_on(async {
+        let prov = provenance()?;
+        let open = OpenOptions {
+            require_verified: a.require_verified,
+            ..Default::default()
+        };
+        let model = match VerifiedModel::open(&prov, &a.model, open).await {
+            Ok(m) => m,
+            Err(ProvenanceError::Integrity(e)) => {
+                eprintln!("REFUSED: {e}");
+                return Ok(1);
+            }
+            Err(e) => return Err(e).with_context(|| format!("opening {}", a.model)),
+        };
+        let d = model
+            .record_decision(&input, &output, opts)
+            .await
+            .context("recording the decision")?;
+        d.handle.wait(Duration::from_secs(a.wait)).await;
+        let status = d.handle.status();
+        if a.format == Format::Json {
+            print_json(&json!({
+                "decision_id": d.decision_id, "trace_id": d.trace_id, "model": model.name, "version": model.version,
+                "artifact_verified": model.artifact_verified, "payload_hash": d.payload_hash, "anchor": status,
+            }))?;
+        } else {
+            println!(
+                "Decision {} by {}/v{}",
+                d.decision_id, model.name, model.version
+            );
+            println!(
+                "  model files      {}",
+                if model.artifact_verified == Some(true) {
+                    "match the anchored hash"
+                } else {
+                    "not checked (no anchored hash)"
+                }
+            );
+            println!(
+                "  trace            {}",
+                d.trace_id
+                    .as_deref()
+                    .unwrap_or("none (server has no v3 traces)")
+            );
+            println!("  payload hash     {}", d.payload_hash);
+            println!(
+                "  anchor           {}",
+                anchor_line(&status, prov.gateway())
+            );
+        }
+        Ok(anchor_exit(&status))
+    })
+}

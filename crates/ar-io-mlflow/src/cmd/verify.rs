@@ -1,0 +1,103 @@
+//! `verify run | model | trace | dataset`.
+
+use ario_mlflow_client::MlflowError;
+use ario_provenance::Verification;
+
+use super::common::{block_on, provenance, verification_text};
+use crate::output::{print_json, Format};
+
+/// `verify …`
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum VerifyCommand {
+    /// A training run (`ario.training_tx`).
+    Run {
+        /// Run id.
+        run_id: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// A model version's registration (`ario.registration_tx`).
+    Model {
+        /// `NAME/VERSION` (version 1 when omitted).
+        model: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// A decision's trace (`ario.prediction_tx`).
+    Trace {
+        /// Trace id.
+        trace_id: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// A dataset anchor, by transaction.
+    Dataset {
+        /// Transaction id.
+        tx_id: String,
+        /// Re-derive the payload from this run's logged input.
+        #[arg(long)]
+        run: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+/// Options of every `verify` command.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Common {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+    /// Do not write `ario.verify_status=verified` back to MLflow.
+    #[arg(long)]
+    no_write_back: bool,
+}
+
+/// Splits `NAME/VERSION` (the version is the part after the last `/`).
+pub(crate) fn name_version(s: &str) -> (String, String) {
+    match s.rsplit_once('/') {
+        Some((n, v)) if !v.is_empty() => (n.to_owned(), v.to_owned()),
+        _ => (s.trim_end_matches('/').to_owned(), "1".to_owned()),
+    }
+}
+
+pub(crate) fn run(cmd: &VerifyCommand) -> anyhow::Result<u8> {
+    let common = match cmd {
+        VerifyCommand::Run { common, .. }
+        | VerifyCommand::Model { common, .. }
+        | VerifyCommand::Trace { common, .. }
+        | VerifyCommand::Dataset { common, .. } => common,
+    };
+    let wb = !common.no_write_back;
+    block_on(async {
+        let prov = provenance()?;
+        let r: Result<Verification, MlflowError> = match cmd {
+            VerifyCommand::Run { run_id, .. } => prov.verify_run(run_id, wb).await,
+            VerifyCommand::Model { model, .. } => {
+                let (n, v) = name_version(model);
+                prov.verify_model(&n, &v, wb).await
+            }
+            VerifyCommand::Trace { trace_id, .. } => prov.verify_trace(trace_id, wb).await,
+            VerifyCommand::Dataset { tx_id, run, .. } => {
+                Ok(prov.verify_dataset(tx_id, run.as_deref()).await)
+            }
+        };
+        let v = match r {
+            Ok(v) => v,
+            Err(e @ MlflowError::Unreachable { .. }) => {
+                eprintln!("error: MLflow unreachable, nothing could be verified: {e}");
+                return Ok(3);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(2);
+            }
+        };
+        if common.format == Format::Json {
+            print_json(&v)?;
+        } else {
+            print!("{}", verification_text(&v));
+        }
+        Ok(u8::try_from(v.status.exit_code()).unwrap_or(1))
+    })
+}

@@ -1,0 +1,362 @@
+//! The durable outbox: every signed envelope is written here before any
+//! upload attempt, so a crash or an unreachable bundler loses nothing.
+//!
+//! One SQLite file (WAL, `synchronous=FULL`) shared safely by concurrent
+//! processes; `ar-io-mlflow retry` drains it.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+/// What must be written back to MLflow once an envelope is on Arweave.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Writeback {
+    /// Training: run tags, and the registered model's chain head.
+    Training {
+        /// The run.
+        run_id: String,
+        /// Registered model whose `ario.last_training_hash` advances.
+        registered_model: Option<String>,
+        /// The payload hash (the chain head value).
+        payload_hash: String,
+    },
+    /// A dataset anchored for a run: `ario.dataset_anchor_tx.<name>`.
+    Dataset {
+        /// The run, if anchored from one.
+        run_id: Option<String>,
+        /// The dataset name.
+        name: String,
+    },
+    /// Registration: model-version tags and the source run's receipt.
+    Registration {
+        /// Model name.
+        name: String,
+        /// Version.
+        version: String,
+        /// Source run (receipt goes there).
+        run_id: Option<String>,
+    },
+    /// Stage transition.
+    Promotion {
+        /// Model name.
+        name: String,
+        /// Version.
+        version: String,
+        /// The version's run.
+        run_id: Option<String>,
+    },
+    /// Alias move.
+    Alias {
+        /// Model name.
+        name: String,
+        /// Version.
+        version: String,
+        /// The version's run.
+        run_id: Option<String>,
+    },
+    /// Prediction: trace tags and the receipt next to the payload.
+    Prediction {
+        /// The decision.
+        decision_id: String,
+        /// The trace, when one was written.
+        trace_id: Option<String>,
+        /// The model's run.
+        run_id: Option<String>,
+    },
+}
+
+/// Where an outbox item stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    /// Signed; not yet accepted by the bundler.
+    Pending,
+    /// Uploaded and written back.
+    Anchored,
+    /// Uploaded, but writing back to MLflow has not succeeded yet.
+    Uploaded,
+    /// The bundler refused it for good (e.g. a 4xx other than payment).
+    Failed,
+}
+
+impl OutboxState {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Anchored => "anchored",
+            OutboxState::Uploaded => "uploaded",
+            OutboxState::Failed => "failed",
+        }
+    }
+    fn parse(s: &str) -> Self {
+        match s {
+            "anchored" => OutboxState::Anchored,
+            "uploaded" => OutboxState::Uploaded,
+            "failed" => OutboxState::Failed,
+            _ => OutboxState::Pending,
+        }
+    }
+}
+
+/// One signed envelope and its fate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxItem {
+    /// The envelope's `event_id`.
+    pub event_id: String,
+    /// Its `event_type`.
+    pub event_type: String,
+    /// The canonical envelope bytes, as text.
+    pub envelope: String,
+    /// What to write back after the upload.
+    pub writeback: Writeback,
+    /// State.
+    pub state: OutboxState,
+    /// Upload attempts so far.
+    pub attempts: u32,
+    /// The last error.
+    pub last_error: Option<String>,
+    /// The Arweave id once uploaded.
+    pub tx_id: Option<String>,
+    /// The Turbo receipt once uploaded.
+    pub receipt: Option<String>,
+    /// When it was signed (RFC 3339).
+    pub created_at: String,
+}
+
+/// Outbox failures.
+#[derive(Debug, thiserror::Error)]
+#[error("outbox {path}: {detail}")]
+pub struct OutboxError {
+    /// The database file.
+    pub path: PathBuf,
+    /// What went wrong.
+    pub detail: String,
+}
+
+/// Handle on the outbox file (a connection is opened per operation, so
+/// several processes can share it).
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    path: PathBuf,
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl Outbox {
+    /// Opens (creating when missing) the outbox at `path`.
+    pub fn open(path: impl Into<PathBuf>) -> Result<Self, OutboxError> {
+        let ob = Outbox { path: path.into() };
+        if let Some(parent) = ob.path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| ob.err(e))?;
+        }
+        ob.conn()?;
+        Ok(ob)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> OutboxError {
+        OutboxError {
+            path: self.path.clone(),
+            detail: e.to_string(),
+        }
+    }
+
+    fn conn(&self) -> Result<Connection, OutboxError> {
+        let c = Connection::open(&self.path).map_err(|e| self.err(e))?;
+        c.busy_timeout(Duration::from_secs(30))
+            .map_err(|e| self.err(e))?;
+        c.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+             CREATE TABLE IF NOT EXISTS outbox (
+               event_id TEXT PRIMARY KEY, event_type TEXT NOT NULL, envelope TEXT NOT NULL,
+               writeback TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+               last_error TEXT, tx_id TEXT, receipt TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);",
+        )
+        .map_err(|e| self.err(e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let _ = std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(0o600));
+        }
+        Ok(c)
+    }
+
+    /// Records a freshly signed envelope as pending (durably, before upload).
+    pub fn put(
+        &self,
+        event_id: &str,
+        event_type: &str,
+        envelope: &str,
+        writeback: &Writeback,
+    ) -> Result<(), OutboxError> {
+        let wb = serde_json::to_string(writeback).map_err(|e| self.err(e))?;
+        let t = now();
+        self.conn()?
+            .execute(
+                "INSERT INTO outbox (event_id, event_type, envelope, writeback, state, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5)",
+                params![event_id, event_type, envelope, wb, t],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Counts an attempt that did not get through.
+    pub fn attempt_failed(
+        &self,
+        event_id: &str,
+        error: &str,
+        permanent: bool,
+    ) -> Result<(), OutboxError> {
+        let state = if permanent { "failed" } else { "pending" };
+        self.conn()?
+            .execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, state = ?3, updated_at = ?4 WHERE event_id = ?1",
+                params![event_id, error, state, now()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Records the upload (the write-back is still to do).
+    pub fn uploaded(
+        &self,
+        event_id: &str,
+        tx_id: &str,
+        receipt: Option<&str>,
+    ) -> Result<(), OutboxError> {
+        self.conn()?
+            .execute(
+                "UPDATE outbox SET attempts = attempts + 1, state = 'uploaded', tx_id = ?2, receipt = ?3, last_error = NULL, updated_at = ?4 WHERE event_id = ?1",
+                params![event_id, tx_id, receipt, now()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Marks the write-back done (or records why it is not).
+    pub fn written_back(&self, event_id: &str, error: Option<&str>) -> Result<(), OutboxError> {
+        let state = if error.is_some() {
+            "uploaded"
+        } else {
+            "anchored"
+        };
+        self.conn()?
+            .execute(
+                "UPDATE outbox SET state = ?2, last_error = ?3, updated_at = ?4 WHERE event_id = ?1",
+                params![event_id, state, error, now()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// One item.
+    pub fn get(&self, event_id: &str) -> Result<Option<OutboxItem>, OutboxError> {
+        let c = self.conn()?;
+        c.query_row(
+            "SELECT event_id, event_type, envelope, writeback, state, attempts, last_error, tx_id, receipt, created_at FROM outbox WHERE event_id = ?1",
+            params![event_id],
+            row,
+        )
+        .optional()
+        .map_err(|e| self.err(e))?
+        .map(|r| r.map_err(|e| self.err(e)))
+        .transpose()
+    }
+
+    /// Items in the given states, oldest first.
+    pub fn list(&self, states: &[OutboxState]) -> Result<Vec<OutboxItem>, OutboxError> {
+        let c = self.conn()?;
+        let mut stmt = c
+            .prepare(
+                "SELECT event_id, event_type, envelope, writeback, state, attempts, last_error, tx_id, receipt, created_at FROM outbox ORDER BY created_at, event_id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], row).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let item = r.map_err(|e| self.err(e))?.map_err(|e| self.err(e))?;
+            if states.is_empty() || states.contains(&item.state) {
+                out.push(item);
+            }
+        }
+        Ok(out)
+    }
+}
+
+type RowResult = Result<OutboxItem, serde_json::Error>;
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowResult> {
+    let wb: String = r.get(3)?;
+    let state: String = r.get(4)?;
+    let attempts: i64 = r.get(5)?;
+    let writeback = match serde_json::from_str(&wb) {
+        Ok(w) => w,
+        Err(e) => return Ok(Err(e)),
+    };
+    Ok(Ok(OutboxItem {
+        event_id: r.get(0)?,
+        event_type: r.get(1)?,
+        envelope: r.get(2)?,
+        writeback,
+        state: OutboxState::parse(&state),
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        last_error: r.get(6)?,
+        tx_id: r.get(7)?,
+        receipt: r.get(8)?,
+        created_at: r.get(9)?,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn lifecycle_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("outbox.sqlite");
+        let wb = Writeback::Dataset {
+            run_id: None,
+            name: "iris".into(),
+        };
+        Outbox::open(&p)
+            .unwrap()
+            .put("e1", "dataset", "{}", &wb)
+            .unwrap();
+        let ob = Outbox::open(&p).unwrap();
+        assert!(
+            ob.put("e1", "dataset", "{}", &wb).is_err(),
+            "event ids are unique"
+        );
+        ob.attempt_failed("e1", "gateway down", false).unwrap();
+        let it = ob.get("e1").unwrap().unwrap();
+        assert_eq!(
+            (it.state, it.attempts, it.last_error.as_deref()),
+            (OutboxState::Pending, 1, Some("gateway down"))
+        );
+        assert_eq!(ob.list(&[OutboxState::Pending]).unwrap().len(), 1);
+        ob.uploaded("e1", "tx", Some("{}")).unwrap();
+        ob.written_back("e1", None).unwrap();
+        let it = ob.get("e1").unwrap().unwrap();
+        assert_eq!(
+            (it.state, it.attempts, it.tx_id.as_deref()),
+            (OutboxState::Anchored, 2, Some("tx"))
+        );
+        assert!(ob
+            .list(&[OutboxState::Pending, OutboxState::Failed])
+            .unwrap()
+            .is_empty());
+    }
+}
