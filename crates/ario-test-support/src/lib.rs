@@ -98,11 +98,22 @@ impl MlflowServer {
     /// Runs a Python helper script from `xtask/python/` against this server and
     /// returns the JSON object it prints last on stdout.
     pub fn python(&self, script: &str, args: &[&str]) -> Result<serde_json::Value, String> {
+        self.python_env(script, args, &[])
+    }
+
+    /// [`Self::python`] with extra environment variables.
+    pub fn python_env(
+        &self,
+        script: &str,
+        args: &[&str],
+        envs: &[(&str, &std::ffi::OsStr)],
+    ) -> Result<serde_json::Value, String> {
         let py = peer_python().ok_or("ARIO_PEER_PYTHON is not set")?;
         let path = repo_root().join("xtask/python").join(script);
         let out = Command::new(py)
             .arg(&path)
             .args(args)
+            .envs(envs.iter().map(|(k, v)| (*k, *v)))
             .env("MLFLOW_TRACKING_URI", &self.url)
             .env("MLFLOW_DISABLE_TELEMETRY", "true")
             .env("DO_NOT_TRACK", "true")

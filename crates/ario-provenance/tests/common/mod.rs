@@ -1,0 +1,77 @@
+//! Fixtures shared by the provenance integration tests: the real MLflow
+//! server of this test binary, a fresh devnet and home directory per test.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    dead_code,
+    unreachable_pub
+)]
+
+use std::time::Duration;
+
+use ario_gateway::config::GatewayConfig;
+use ario_gateway::devnet::{Devnet, DevnetOptions};
+use ario_mlflow_client::{MlflowClient, TrackingConfig};
+use ario_provenance::{Provenance, Settings};
+use ario_test_support::{mlflow, MlflowServer};
+use serde_json::Value;
+
+pub struct Fixture {
+    pub server: &'static MlflowServer,
+    pub devnet: Devnet,
+    pub prov: Provenance,
+    pub home: tempfile::TempDir,
+    _devnet_dir: tempfile::TempDir,
+}
+
+pub fn gateway(url: &str) -> GatewayConfig {
+    let mut g = GatewayConfig::default().with_devnet(url);
+    g.retry.max_retries = 1;
+    g.retry.base_backoff = Duration::from_millis(10);
+    g.retry.max_backoff = Duration::from_millis(50);
+    g
+}
+
+pub fn provenance(mlflow_url: &str, devnet_url: &str, home: &std::path::Path) -> Provenance {
+    let client = MlflowClient::new(TrackingConfig::new(mlflow_url).unwrap()).unwrap();
+    Provenance::new(
+        client,
+        gateway(devnet_url),
+        Settings {
+            home: home.to_owned(),
+            signing_key: None,
+            upload: true,
+        },
+    )
+    .unwrap()
+}
+
+/// `None` (test skipped) without the peer venv.
+pub async fn fixture() -> Option<Fixture> {
+    let server = mlflow()?;
+    let devnet_dir = tempfile::tempdir().unwrap();
+    let devnet = Devnet::start(DevnetOptions::new(devnet_dir.path()))
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let prov = provenance(server.url(), &devnet.url(), home.path());
+    Some(Fixture {
+        server,
+        devnet,
+        prov,
+        home,
+        _devnet_dir: devnet_dir,
+    })
+}
+
+/// Logs an iris run (params, metrics, dataset, model) with real MLflow Python.
+pub fn iris_run(server: &MlflowServer) -> Value {
+    server
+        .python(
+            "log_iris_run.py",
+            &["--experiment", &ario_test_support::unique("prov")],
+        )
+        .unwrap()
+}

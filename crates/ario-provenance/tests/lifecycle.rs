@@ -1,0 +1,472 @@
+//! The whole lifecycle against a real MLflow server and the devnet, and
+//! every failure path the acceptance list names.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use ario_gateway::devnet::Faults;
+use ario_mlflow_client::generated::types;
+use ario_mlflow_client::MlflowError;
+use ario_provenance::decision::{DecisionOptions, OpenOptions, VerifiedModel};
+use ario_provenance::mlflow_io as io;
+use ario_provenance::outbox::OutboxState;
+use ario_provenance::training::AnchorRunOptions;
+use ario_provenance::verify::Outcome;
+use ario_provenance::{tags, AnchorStatus, ProvenanceError, Status};
+use serde_json::json;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn md() -> BTreeMap<String, serde_json::Value> {
+    [("service_name".to_string(), json!("lifecycle-test"))].into()
+}
+
+async fn run_tags(p: &ario_provenance::Provenance, run_id: &str) -> BTreeMap<String, String> {
+    io::run_tags(&p.mlflow().run(run_id).await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lifecycle_verifies_and_every_tampering_is_caught() {
+    let Some(f) = common::fixture().await else {
+        return;
+    };
+    let p = &f.prov;
+    let logged = common::iris_run(f.server);
+    let run_id = logged["run_id"].as_str().unwrap();
+
+    // Training (with its dataset anchor first).
+    let a = p
+        .anchor_run(
+            run_id,
+            &AnchorRunOptions {
+                metadata: md(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        a.committed.as_ref().unwrap().tx_id().is_some(),
+        "{:?}",
+        a.committed
+    );
+    assert_eq!(a.dataset_anchors.len(), 1);
+    let t = run_tags(p, run_id).await;
+    assert_eq!(
+        t.get(tags::VERIFY_STATUS).map(String::as_str),
+        Some("anchored")
+    );
+    assert_eq!(t.get(tags::ARTIFACT_HASH), a.artifact_hash.as_ref());
+    assert!(t.contains_key(&format!("{}iris", tags::DATASET_ANCHOR_TX_PREFIX)));
+    let v = p.verify_run(run_id, true).await.unwrap();
+    assert_eq!(v.status, Status::Verified, "{:#?}", v.rows);
+    assert_eq!(
+        v.tags_written, 6,
+        "verify_status, verified_at and four attestation tags"
+    );
+    assert_eq!(
+        run_tags(p, run_id)
+            .await
+            .get(tags::VERIFY_STATUS)
+            .map(String::as_str),
+        Some("verified")
+    );
+
+    // Registration, then a promotion by stage and one by alias.
+    let name = ario_test_support::unique("iris-prov");
+    p.ensure_registered_model(&name).await.unwrap();
+    let (mv, h) = p
+        .create_model_version(&name, &format!("runs:/{run_id}/model"), Some(run_id), md())
+        .await
+        .unwrap();
+    let version = mv.version.unwrap();
+    assert!(h.wait(WAIT).await);
+    assert!(
+        matches!(h.status(), AnchorStatus::Anchored { .. }),
+        "{:?}",
+        h.status()
+    );
+    let v = p.verify_model(&name, &version, true).await.unwrap();
+    assert_eq!(v.status, Status::Verified, "{:#?}", v.rows);
+    let h = p
+        .set_alias(&name, "champion", &version, BTreeMap::new())
+        .await
+        .unwrap();
+    assert!(h.wait(WAIT).await);
+    assert!(
+        matches!(h.status(), AnchorStatus::Anchored { .. }),
+        "{:?}",
+        h.status()
+    );
+    let (_, h) = p
+        .transition_stage(&name, &version, "Staging", false, BTreeMap::new())
+        .await
+        .unwrap();
+    assert!(h.wait(WAIT).await);
+    assert!(
+        matches!(h.status(), AnchorStatus::Anchored { .. }),
+        "{:?}",
+        h.status()
+    );
+    let (_, h) = p
+        .transition_stage(&name, &version, "Production", false, BTreeMap::new())
+        .await
+        .unwrap();
+    assert!(h.wait(WAIT).await);
+
+    // Decisions through the alias, the model files checked first.
+    let model = VerifiedModel::open(
+        p,
+        &format!("models:/{name}@champion"),
+        OpenOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(model.artifact_verified, Some(true));
+    assert!(model.local_dir().join("MLmodel").exists());
+    let ex = &logged["examples"][0];
+    let d1 = model
+        .record_decision(
+            &ex["input"],
+            &ex["output"],
+            DecisionOptions {
+                latency_ms: 1.25,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let d2 = model
+        .record_decision(&json!("abc"), &json!([0]), DecisionOptions::default())
+        .await
+        .unwrap();
+    for d in [&d1, &d2] {
+        assert!(d.handle.wait(WAIT).await);
+        assert!(
+            matches!(d.handle.status(), AnchorStatus::Anchored { .. }),
+            "{:?}",
+            d.handle.status()
+        );
+    }
+    let trace1 = d1.trace_id.clone().expect("3.x server writes a trace");
+    let v = p.verify_trace(&trace1, true).await.unwrap();
+    assert_eq!(v.status, Status::Verified, "{:#?}", v.rows);
+
+    // The audit covers every stage, not only the latest promotion.
+    let audit = p.audit(&name, &version, None).await.unwrap();
+    let kinds: Vec<&str> = audit.stages.iter().map(|s| s.stage.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "training",
+            "dataset",
+            "registration",
+            "promotion",
+            "promotion",
+            "alias",
+            "decision",
+            "decision"
+        ],
+        "{kinds:?}"
+    );
+    assert!(audit.overall_ok, "{audit:#?}");
+    assert_eq!(audit.artifact_integrity.ok, Some(true));
+    let html = ario_provenance::report::audit_html(&audit).unwrap();
+    assert!(
+        html.contains("None → Staging")
+            && html.contains("alias champion")
+            && !html.contains("http://cdn")
+    );
+
+    // Tampering 1: the trace is deleted → the decision no longer verifies.
+    let body: types::DeleteTracesV3Body = serde_json::from_value(json!({
+        "experiment_id": logged["experiment_id"], "request_ids": [trace1]}))
+    .unwrap();
+    p.mlflow()
+        .call(|api| {
+            let b = body.clone();
+            async move { api.delete_traces_v3(&b).await }
+        })
+        .await
+        .unwrap();
+    let v = p.verify_trace(&trace1, false).await.unwrap();
+    assert_eq!(v.status, Status::NotAnchored);
+    let audit = p.audit(&name, &version, None).await.unwrap();
+    let dec = audit
+        .stages
+        .iter()
+        .find(|s| s.detail.contains(&d1.decision_id))
+        .unwrap();
+    assert_eq!(dec.ok, Some(false), "{dec:#?}");
+    assert!(
+        dec.rows[1].detail.contains("not found"),
+        "{:?}",
+        dec.rows[1]
+    );
+
+    // Tampering 2: a metric logged after anchoring → training fails, named.
+    let body = types::LogBatchBody {
+        metrics: vec![serde_json::from_value(
+            json!({"key": "accuracy", "value": 0.999, "timestamp": 1, "step": 9}),
+        )
+        .unwrap()],
+        params: vec![],
+        run_id: run_id.into(),
+        tags: vec![],
+    };
+    p.mlflow()
+        .call(|api| {
+            let b = body.clone();
+            async move { api.log_batch(&b).await }
+        })
+        .await
+        .unwrap();
+    let v = p.verify_run(run_id, true).await.unwrap();
+    assert_eq!(v.status, Status::Failed);
+    assert_eq!(v.live_mismatches, ["metrics"]);
+    assert_eq!(v.rows[1].outcome, Outcome::Fail);
+
+    // Tampering 3: the registration payload artifact is overwritten.
+    let root = io::run_root(&p.mlflow().run(run_id).await.unwrap()).unwrap();
+    p.mlflow()
+        .upload_artifact(
+            &root,
+            "ario/registration_payload.json",
+            b"{\"garbage\":1}".to_vec(),
+        )
+        .await
+        .unwrap();
+    let before = io::version_tags(
+        &io::model_version(p.mlflow(), &name, &version)
+            .await
+            .unwrap(),
+    );
+    let v = p.verify_model(&name, &version, true).await.unwrap();
+    assert_eq!(v.status, Status::Failed);
+    assert!(
+        v.rows[1].detail.starts_with("anchored_bytes_mismatch"),
+        "{:?}",
+        v.rows[1]
+    );
+    let after = io::version_tags(
+        &io::model_version(p.mlflow(), &name, &version)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(before, after, "a failed verification writes nothing back");
+
+    // Tampering 4: a model file is replaced → open refuses, training fails.
+    let loc = p.mlflow().run_path_location(run_id, "model").await.unwrap();
+    let pkl = if loc.dir.is_empty() {
+        "model.pkl".to_owned()
+    } else {
+        format!("{}/model.pkl", loc.dir)
+    };
+    p.mlflow()
+        .upload_artifact(&loc.root, &pkl, b"not the model".to_vec())
+        .await
+        .unwrap();
+    match VerifiedModel::open(
+        p,
+        &format!("models:/{name}/{version}"),
+        OpenOptions::default(),
+    )
+    .await
+    {
+        Err(ProvenanceError::Integrity(e)) => {
+            assert_eq!(Some(&e.expected), a.artifact_hash.as_ref())
+        }
+        other => panic!("expected IntegrityError, got {other:?}"),
+    }
+    let v = p.verify_run(run_id, false).await.unwrap();
+    assert!(
+        v.live_mismatches
+            .contains(&"artifact_checksums".to_string()),
+        "{:?}",
+        v.live_mismatches
+    );
+    let audit = p.audit(&name, &version, Some(1)).await.unwrap();
+    assert_eq!(audit.artifact_integrity.ok, Some(false));
+    assert!(!audit.overall_ok);
+    assert_eq!(audit.decisions.audited, 1);
+    let bad: Vec<_> = audit
+        .artifact_integrity
+        .files
+        .iter()
+        .filter(|f| !f.ok)
+        .map(|f| f.path.as_str())
+        .collect();
+    assert_eq!(bad, ["model.pkl"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gateway_down_goes_to_the_outbox_and_retry_completes() {
+    let Some(f) = common::fixture().await else {
+        return;
+    };
+    let p = &f.prov;
+    let logged = common::iris_run(f.server);
+    let run_id = logged["run_id"].as_str().unwrap();
+    f.devnet.set_faults(Faults {
+        down: true,
+        ..Default::default()
+    });
+    let a = p
+        .anchor_run(run_id, &AnchorRunOptions::default())
+        .await
+        .unwrap();
+    let c = a.committed.unwrap();
+    assert!(c.uploaded.is_none() && c.upload_error.is_some());
+    let t = run_tags(p, run_id).await;
+    assert_eq!(
+        t.get(tags::VERIFY_STATUS).map(String::as_str),
+        Some("signed")
+    );
+    assert!(!t.contains_key(tags::TRAINING_TX));
+    assert_eq!(
+        p.verify_run(run_id, true).await.unwrap().status,
+        Status::NotAnchored
+    );
+    let pending = p.outbox().list(&[OutboxState::Pending]).unwrap();
+    assert_eq!(
+        pending
+            .iter()
+            .map(|i| i.event_type.as_str())
+            .collect::<Vec<_>>(),
+        ["dataset", "training_complete"]
+    );
+    assert!(pending.iter().all(|i| i.attempts == 1));
+
+    // Still down: retry keeps them, counts the attempt.
+    let items = p.retry().await.unwrap();
+    assert!(items
+        .iter()
+        .all(|i| i.state == OutboxState::Pending && i.attempts == 2));
+
+    f.devnet.set_faults(Faults::default());
+    let items = p.retry().await.unwrap();
+    assert!(
+        items.iter().all(|i| i.state == OutboxState::Anchored),
+        "{items:#?}"
+    );
+    let t = run_tags(p, run_id).await;
+    assert_eq!(t.get(tags::TRAINING_TX), items[1].tx_id.as_ref());
+    assert_eq!(
+        t.get(&format!("{}iris", tags::DATASET_ANCHOR_TX_PREFIX)),
+        items[0].tx_id.as_ref()
+    );
+    let v = p.verify_run(run_id, true).await.unwrap();
+    assert_eq!(v.status, Status::Verified, "{:#?}", v.rows);
+    assert!(p.retry().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_process_killed_after_signing_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let devnet =
+        ario_gateway::devnet::Devnet::start(ario_gateway::devnet::DevnetOptions::new(dir.path()))
+            .await
+            .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let closed = "http://127.0.0.1:9"; // MLflow is not needed for a run-less dataset anchor
+    {
+        let p = common::provenance(closed, &devnet.url(), home.path());
+        let unsigned = p.unsigned_envelope(
+            "dataset",
+            json!({"type": "mlflow_dataset", "name": "d", "digest": "1"}),
+            &"0".repeat(64),
+            "GENESIS",
+        );
+        let (env, bytes) = p.sign(&unsigned).unwrap();
+        // Staged (durably in the outbox) and then the process "dies".
+        p.stage(
+            env,
+            bytes,
+            ario_provenance::outbox::Writeback::Dataset {
+                run_id: None,
+                name: "d".into(),
+            },
+        )
+        .unwrap();
+    }
+    let p = common::provenance(closed, &devnet.url(), home.path());
+    assert_eq!(p.outbox().list(&[OutboxState::Pending]).unwrap().len(), 1);
+    let items = p.retry().await.unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].state, OutboxState::Anchored);
+    let tx = items[0].tx_id.clone().unwrap();
+    assert_eq!(devnet.store().len(), 1);
+    let fetched = p.reader().fetch_envelope(&tx).await.unwrap();
+    assert_eq!(fetched.bytes, items[0].envelope.as_bytes());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mlflow_unreachable_is_a_clear_error_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let devnet =
+        ario_gateway::devnet::Devnet::start(ario_gateway::devnet::DevnetOptions::new(dir.path()))
+            .await
+            .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let p = common::provenance(
+        &format!("http://127.0.0.1:{port}"),
+        &devnet.url(),
+        home.path(),
+    );
+    let err = p
+        .anchor_run(
+            "0123456789abcdef0123456789abcdef",
+            &AnchorRunOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ProvenanceError::Mlflow(MlflowError::Unreachable { .. })
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(&port.to_string()), "{err}");
+    assert!(p.outbox().list(&[]).unwrap().is_empty());
+    assert_eq!(devnet.store().len(), 0);
+    let err = p
+        .verify_run("0123456789abcdef0123456789abcdef", true)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MlflowError::Unreachable { .. }));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signing_key_persists_and_never_rotates() {
+    let Some(f) = common::fixture().await else {
+        return;
+    };
+    let again = common::provenance(f.server.url(), &f.devnet.url(), f.home.path());
+    assert_eq!(f.prov.public_key_hex(), again.public_key_hex());
+    assert_eq!(
+        again.key_origin(),
+        ario_provenance::keystore::KeyOrigin::File
+    );
+    let w1 = f.prov.wallet().unwrap().wallet.native_address();
+    let w2 = again.wallet().unwrap().wallet.native_address();
+    assert_eq!(w1, w2, "the auto-created wallet is reused, not overwritten");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(f.home.path().join("wallet.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
