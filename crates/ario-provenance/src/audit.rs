@@ -489,7 +489,7 @@ impl Provenance {
                 path: p.clone(),
                 sha256: now.get(p).cloned(),
                 anchored_sha256: anchored.get(p).cloned(),
-                ok: now.get(p).is_some() && now.get(p) == anchored.get(p),
+                ok: now.contains_key(p) && now.get(p) == anchored.get(p),
             })
             .collect();
         let ok = expected.as_ref().map(|e| Some(e) == computed.as_ref());

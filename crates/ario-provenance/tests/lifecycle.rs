@@ -259,12 +259,12 @@ async fn lifecycle_verifies_and_every_tampering_is_caught() {
     );
     assert_eq!(before, after, "a failed verification writes nothing back");
 
-    // Tampering 4: a model file is replaced → open refuses, training fails.
+    // Tampering 4: a model file is overwritten → open refuses, training fails.
     let loc = p.mlflow().run_path_location(run_id, "model").await.unwrap();
     let pkl = if loc.dir.is_empty() {
-        "model.pkl".to_owned()
+        "MLmodel".to_owned()
     } else {
-        format!("{}/model.pkl", loc.dir)
+        format!("{}/MLmodel", loc.dir)
     };
     p.mlflow()
         .upload_artifact(&loc.root, &pkl, b"not the model".to_vec())
@@ -300,7 +300,7 @@ async fn lifecycle_verifies_and_every_tampering_is_caught() {
         .filter(|f| !f.ok)
         .map(|f| f.path.as_str())
         .collect();
-    assert_eq!(bad, ["model.pkl"]);
+    assert_eq!(bad, ["MLmodel"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

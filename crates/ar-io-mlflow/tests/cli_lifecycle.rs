@@ -1,0 +1,268 @@
+//! The lifecycle commands end to end (real MLflow server, devnet), their
+//! exit codes, and snapshots of their text and JSON output.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::Command;
+
+use ario_gateway::devnet::{Devnet, DevnetOptions, Faults};
+use ario_test_support::{mlflow, unique};
+use serde_json::Value;
+
+struct Cli<'a> {
+    mlflow: &'a str,
+    devnet: String,
+    home: &'a Path,
+}
+
+impl Cli<'_> {
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_ar-io-mlflow"))
+            .args(args)
+            .env("MLFLOW_TRACKING_URI", self.mlflow)
+            .env("ARIO_MLFLOW_DEVNET", &self.devnet)
+            .env("ARIO_MLFLOW_HOME", self.home)
+            .env_remove("ARIO_MLFLOW_SIGNING_KEY")
+            .env_remove("ARIO_MLFLOW_ARWEAVE_WALLET")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let (code, out, err) = self.run(args);
+        assert_eq!(code, 0, "{args:?}: {out}{err}");
+        serde_json::from_str(&out).unwrap()
+    }
+}
+
+/// Replaces what changes between runs (ids, hashes, times, ports, paths).
+fn snap(name: &str, text: &str) {
+    let filters = vec![
+        (r"tr-[0-9a-f]{32}", "[TRACE]"),
+        (r"vrf-[0-9a-f]+", "[VRF]"),
+        (r"\b[0-9a-f]{128}\b", "[SIG]"),
+        (r"\b[0-9a-f]{64}\b", "[HASH]"),
+        (r"\b[0-9a-f]{32}\b", "[RUN]"),
+        (
+            r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
+            "[UUID]",
+        ),
+        (r"\b[A-Za-z0-9_-]{43}\b", "[TX]"),
+        (r"https?://127\.0\.0\.1:\d+", "[DEVNET]"),
+        (
+            r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)",
+            "[TIME]",
+        ),
+        (r"cli-iris-\d+", "[MODEL]"),
+        (r"\d+ bytes", "[N] bytes"),
+        (r#"[^"\\]*log_iris_run\.py"#, "[SCRIPT]"),
+        (r"\b[0-9a-f]{40}\b", "[COMMIT]"),
+        (r"/[^\s]*/(home|\.tmp\w+)/", "[HOME]/"),
+    ];
+    insta::with_settings!({filters => filters, prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lifecycle_commands_and_their_failures() {
+    let Some(server) = mlflow() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let devnet = Devnet::start(DevnetOptions::new(dir.path().join("devnet")))
+        .await
+        .unwrap();
+    let home = dir.path().join("home");
+    let cli = Cli {
+        mlflow: server.url(),
+        devnet: devnet.url(),
+        home: &home,
+    };
+    let logged = server
+        .python("log_iris_run.py", &["--experiment", &unique("cli")])
+        .unwrap();
+    let run_id = logged["run_id"].as_str().unwrap();
+
+    // Nothing anchored yet: exit 2.
+    let (code, out, _) = cli.run(&["verify", "run", run_id]);
+    assert_eq!(code, 2);
+    snap("verify_run_not_anchored", &out);
+
+    // Dry run: payload and unsigned envelope, nothing written.
+    let dry = cli.json(&["anchor", "run", run_id, "--dry-run", "--format", "json"]);
+    assert!(dry["envelope"].get("signature").is_none());
+    snap(
+        "anchor_run_dry_json",
+        &serde_json::to_string_pretty(&dry).unwrap(),
+    );
+    assert_eq!(
+        cli.run(&["verify", "run", run_id]).0,
+        2,
+        "a dry run writes nothing"
+    );
+
+    let (code, out, err) = cli.run(&["anchor", "run", run_id]);
+    assert_eq!(code, 0, "{out}{err}");
+    snap("anchor_run", &out);
+
+    let (code, out, _) = cli.run(&["verify", "run", run_id]);
+    assert_eq!(code, 0, "{out}");
+    snap("verify_run", &out);
+    let v = cli.json(&[
+        "verify",
+        "run",
+        run_id,
+        "--format",
+        "json",
+        "--no-write-back",
+    ]);
+    assert_eq!(v["status"], "verified");
+    snap(
+        "verify_run_json",
+        &serde_json::to_string_pretty(&v).unwrap(),
+    );
+
+    let model = unique("cli-iris");
+    let (code, out, err) = cli.run(&[
+        "register",
+        &model,
+        "--source",
+        &format!("runs:/{run_id}/model"),
+        "--run-id",
+        run_id,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    snap("register", &out);
+    let (code, out, _) = cli.run(&["promote", &model, "1", "--alias", "champion"]);
+    assert_eq!(code, 0, "{out}");
+    snap("promote_alias", &out);
+    let (code, out, _) = cli.run(&["promote", &model, "1", "--stage", "Production"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out, _) = cli.run(&["verify", "model", &format!("{model}/1")]);
+    assert_eq!(code, 0, "{out}");
+    snap("verify_model", &out);
+
+    let ex = &logged["examples"][0];
+    let d = cli.json(&[
+        "decide",
+        "--model",
+        &format!("models:/{model}@champion"),
+        "--input",
+        &ex["input"].to_string(),
+        "--output",
+        &ex["output"].to_string(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(d["anchor"]["status"], "anchored");
+    snap("decide_json", &serde_json::to_string_pretty(&d).unwrap());
+    let (code, out, _) = cli.run(&["verify", "trace", d["trace_id"].as_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    snap("verify_trace", &out);
+
+    let (code, out, _) = cli.run(&["audit", &format!("{model}/1")]);
+    assert_eq!(code, 0, "{out}");
+    snap("audit_text", &out);
+    let audit = cli.json(&["audit", &format!("{model}/1"), "--format", "json"]);
+    for k in [
+        "schema",
+        "model",
+        "version",
+        "generated_at",
+        "tracking_uri",
+        "run_id",
+        "current_stage",
+        "artifact_hash",
+        "stages",
+        "overall_ok",
+    ] {
+        assert!(
+            audit.get(k).is_some(),
+            "ario.mlflow.audit/v1 member {k} missing"
+        );
+    }
+    assert_eq!(audit["schema"], "ario.mlflow.audit/v1");
+    let html = dir.path().join("audit.html");
+    let (code, out, _) = cli.run(&[
+        "audit",
+        &format!("{model}/1"),
+        "--format",
+        "html",
+        "--output",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.starts_with("<!DOCTYPE html>")
+            && page.contains("alias champion")
+            && page.contains("None → Production")
+    );
+    assert!(
+        !page.contains("<script src") && !page.contains("<link"),
+        "self-contained"
+    );
+
+    let (code, out, _) = cli.run(&["status"]);
+    assert_eq!(code, 0);
+    snap("status_empty", &out);
+
+    // Failure paths: gateway down → exit 3 for verify, outbox for anchor, retry.
+    devnet.set_faults(Faults {
+        down: true,
+        ..Default::default()
+    });
+    let (code, out, _) = cli.run(&["verify", "model", &format!("{model}/1")]);
+    assert_eq!(code, 3, "{out}");
+    snap("verify_gateway_down", &out);
+    let logged2 = server
+        .python("log_iris_run.py", &["--experiment", &unique("cli")])
+        .unwrap();
+    let run2 = logged2["run_id"].as_str().unwrap();
+    let (code, out, _) = cli.run(&["anchor", "run", run2]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("signed only"), "{out}");
+    let (code, out, _) = cli.run(&["status"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.matches("\n  pending ").count(), 2, "{out}");
+    devnet.set_faults(Faults::default());
+    let (code, out, _) = cli.run(&["retry"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("Retried 2 item(s): 2 anchored"), "{out}");
+    assert_eq!(cli.run(&["verify", "run", run2]).0, 0);
+
+    // Edited metric → exit 1, named in the panel.
+    let script = "import mlflow,sys\nwith mlflow.start_run(run_id=sys.argv[1]): mlflow.log_metric('accuracy', 0.5)\nprint('{}')";
+    let script_path = dir.path().join("edit.py");
+    std::fs::write(&script_path, script).unwrap();
+    let st = Command::new(ario_test_support::peer_python().unwrap())
+        .arg(&script_path)
+        .arg(run_id)
+        .env("MLFLOW_TRACKING_URI", server.url())
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let (code, out, _) = cli.run(&["verify", "run", run_id]);
+    assert_eq!(code, 1, "{out}");
+    snap("verify_run_metric_edited", &out);
+
+    // MLflow unreachable → clear error, exit 3.
+    let closed = Cli {
+        mlflow: "http://127.0.0.1:9",
+        devnet: devnet.url(),
+        home: &home,
+    };
+    let (code, _, err) = closed.run(&["verify", "run", run_id]);
+    assert_eq!(code, 3);
+    assert!(err.contains("MLflow unreachable"), "{err}");
+}
