@@ -47,6 +47,8 @@ fn snap(name: &str, text: &str) {
     let filters = vec![
         (r"tr-[0-9a-f]{32}", "[TRACE]"),
         (r"vrf-[0-9a-f]+", "[VRF]"),
+        // The cause of a failed read varies (503 seen, or the connection dropped).
+        (r"(gateway\(s\): https?://[\d.]+:\d+): .*", "$1: [CAUSE]"),
         (r"\b[0-9a-f]{128}\b", "[SIG]"),
         (r"\b[0-9a-f]{64}\b", "[HASH]"),
         (r"\b[0-9a-f]{32}\b", "[RUN]"),
@@ -255,6 +257,37 @@ async fn lifecycle_commands_and_their_failures() {
     let (code, out, _) = cli.run(&["verify", "run", run_id]);
     assert_eq!(code, 1, "{out}");
     snap("verify_run_metric_edited", &out);
+
+    // A model file overwritten → `decide` refuses (exit 1) before recording anything.
+    let client = ario_mlflow_client::MlflowClient::new(
+        ario_mlflow_client::TrackingConfig::new(server.url()).unwrap(),
+    )
+    .unwrap();
+    let loc = client.run_path_location(run_id, "model").await.unwrap();
+    let path = if loc.dir.is_empty() {
+        "MLmodel".to_owned()
+    } else {
+        format!("{}/MLmodel", loc.dir)
+    };
+    client
+        .upload_artifact(&loc.root, &path, b"tampered".to_vec())
+        .await
+        .unwrap();
+    let (code, out, err) = cli.run(&[
+        "decide",
+        "--model",
+        &format!("models:/{model}/1"),
+        "--input",
+        "[1,2,3,4]",
+        "--output",
+        "[0]",
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.starts_with("REFUSED: model artifact integrity check failed"),
+        "{err}"
+    );
+    assert!(out.is_empty());
 
     // MLflow unreachable → clear error, exit 3.
     let closed = Cli {

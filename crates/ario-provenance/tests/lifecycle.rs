@@ -470,3 +470,76 @@ async fn signing_key_persists_and_never_rotates() {
         assert_eq!(mode & 0o777, 0o600);
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_status_gate_refuses_before_touching_mlflow() {
+    use ario_gateway::verify_status::{Credential, VerifyStatusClient};
+    use ario_provenance::decision::{Gate, GateError, GatePolicy};
+    let status = |id: &str, outcome: &str, stale: bool| {
+        json!({"asset_id": id, "tenant_id": "t", "agent_id": "a", "outcome": outcome, "last_verified_at": null,
+               "max_age": 60, "stale": stale, "policy_hash": "p", "current_tx_id": null})
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = ario_gateway::devnet::DevnetOptions::new(dir.path());
+    o.verify_status = Some((
+        "s3cret".into(),
+        [
+            ("good", "verified", false),
+            ("bad", "tampered", false),
+            ("old", "verified", true),
+        ]
+        .into_iter()
+        .map(|(id, out, st)| (id.to_owned(), status(id, out, st)))
+        .collect(),
+    ));
+    let devnet = ario_gateway::devnet::Devnet::start(o).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    // MLflow is unreachable: reaching it shows the gate let the open through.
+    let p = common::provenance("http://127.0.0.1:9", &devnet.url(), home.path());
+    let client = std::sync::Arc::new(VerifyStatusClient::new(
+        &devnet.url(),
+        Credential::Secret("s3cret".to_owned().into()),
+    ));
+    let gate = |asset: &str, policy| Gate {
+        client: client.clone(),
+        asset_id: asset.into(),
+        policy,
+        recheck_per_decision: false,
+        max_cache_age: None,
+    };
+    let open = |g: Gate| {
+        let p = p.clone();
+        async move {
+            VerifiedModel::open(
+                &p,
+                "models:/m/1",
+                OpenOptions {
+                    gate: Some(g),
+                    ..Default::default()
+                },
+            )
+            .await
+        }
+    };
+    assert!(matches!(
+        open(gate("bad", GatePolicy::FailClosed)).await,
+        Err(ProvenanceError::Gate(GateError::Tampered { .. }))
+    ));
+    assert!(matches!(
+        open(gate("old", GatePolicy::FailClosed)).await,
+        Err(ProvenanceError::Gate(GateError::Stale { .. }))
+    ));
+    assert!(matches!(
+        open(gate("unknown-asset", GatePolicy::FailClosed)).await,
+        Err(ProvenanceError::Gate(GateError::Service(_)))
+    ));
+    for g in [
+        gate("good", GatePolicy::FailClosed),
+        gate("bad", GatePolicy::FailOpen),
+    ] {
+        assert!(matches!(
+            open(g).await,
+            Err(ProvenanceError::Mlflow(MlflowError::Unreachable { .. }))
+        ));
+    }
+}

@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use ario_provenance::decision::{DecisionOptions, OpenOptions, VerifiedModel};
+use std::sync::Arc;
+
+use ario_gateway::verify_status::{Credential, VerifyStatusClient};
+use ario_provenance::decision::{DecisionOptions, Gate, GatePolicy, OpenOptions, VerifiedModel};
 use ario_provenance::ProvenanceError;
 use serde_json::{json, Value};
 
@@ -28,6 +31,15 @@ pub(crate) struct Args {
     /// Refuse when the model has no anchored artifact hash to check.
     #[arg(long)]
     require_verified: bool,
+    /// Ask the agent's verify-status endpoint first (secret in ARIO_AGENT_MANAGEMENT_SECRET).
+    #[arg(long, requires = "asset_id")]
+    verify_status_url: Option<String>,
+    /// Asset id to ask the verify-status endpoint about.
+    #[arg(long, requires = "verify_status_url")]
+    asset_id: Option<String>,
+    /// Proceed (with a warning) when the verify-status gate refuses.
+    #[arg(long, requires = "verify_status_url")]
+    fail_open: bool,
     /// Extra payload member KEY=VALUE (repeatable).
     #[arg(long = "metadata", value_name = "KEY=VALUE")]
     metadata: Vec<String>,
@@ -52,14 +64,40 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<u8> {
     };
     block_on(async {
         let prov = provenance()?;
+        let gate = match (&a.verify_status_url, &a.asset_id) {
+            (Some(url), Some(asset)) => {
+                let secret = std::env::var("ARIO_AGENT_MANAGEMENT_SECRET")
+                    .context("--verify-status-url needs ARIO_AGENT_MANAGEMENT_SECRET")?;
+                Some(Gate {
+                    client: Arc::new(VerifyStatusClient::new(
+                        url,
+                        Credential::Secret(secret.into()),
+                    )),
+                    asset_id: asset.clone(),
+                    policy: if a.fail_open {
+                        GatePolicy::FailOpen
+                    } else {
+                        GatePolicy::FailClosed
+                    },
+                    recheck_per_decision: false,
+                    max_cache_age: None,
+                })
+            }
+            _ => None,
+        };
         let open = OpenOptions {
             require_verified: a.require_verified,
+            gate,
             ..Default::default()
         };
         let model = match VerifiedModel::open(&prov, &a.model, open).await {
             Ok(m) => m,
             Err(ProvenanceError::Integrity(e)) => {
                 eprintln!("REFUSED: {e}");
+                return Ok(1);
+            }
+            Err(ProvenanceError::Gate(e)) => {
+                eprintln!("REFUSED by the verify-status gate: {e}");
                 return Ok(1);
             }
             Err(e) => return Err(e).with_context(|| format!("opening {}", a.model)),
