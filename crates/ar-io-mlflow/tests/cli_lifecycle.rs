@@ -130,6 +130,43 @@ async fn lifecycle_commands_and_their_failures() {
         &serde_json::to_string_pretty(&v).unwrap(),
     );
 
+    // Standalone dataset anchors: from the run's logged input, and from explicit fields.
+    let ds = cli.json(&[
+        "anchor", "dataset", "--run", run_id, "--name", "iris", "--format", "json",
+    ]);
+    assert_eq!(ds["status"], "anchored", "{ds}");
+    let tx = ds["tx_id"].as_str().unwrap();
+    let (code, out, _) = cli.run(&["verify", "dataset", tx, "--run", run_id]);
+    assert_eq!(code, 0, "{out}");
+    snap("verify_dataset", &out);
+    let (code, out, _) = cli.run(&["verify", "dataset", tx]);
+    assert_eq!(
+        code, 3,
+        "without a run to re-derive from, the record row cannot run: {out}"
+    );
+    let explicit = cli.json(&[
+        "anchor",
+        "dataset",
+        "--name",
+        "loans",
+        "--source",
+        r#"{"uri": "s3://bucket/loans.csv"}"#,
+        "--source-type",
+        "s3",
+        "--digest",
+        "9f2c1e77",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(explicit["status"], "anchored");
+    assert_eq!(
+        explicit["payload"],
+        r#"{"digest":"9f2c1e77","event_type":"dataset","name":"loans","schema_hash":"","source":"{\"uri\": \"s3://bucket/loans.csv\"}","source_type":"s3"}"#
+    );
+    let (code, _, err) = cli.run(&["anchor", "dataset", "--name", "x"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("explicit mode needs"), "{err}");
+
     let model = unique("cli-iris");
     let (code, out, err) = cli.run(&[
         "register",

@@ -208,13 +208,16 @@ async fn lifecycle_verifies_and_every_tampering_is_caught() {
         dec.rows[1]
     );
 
-    // Tampering 2: a metric logged after anchoring → training fails, named.
+    // Tampering 2: a metric and a param logged after anchoring → training fails, named.
     let body = types::LogBatchBody {
         metrics: vec![serde_json::from_value(
             json!({"key": "accuracy", "value": 0.999, "timestamp": 1, "step": 9}),
         )
         .unwrap()],
-        params: vec![],
+        params: vec![types::KeyValue {
+            key: "late_param".into(),
+            value: "1".into(),
+        }],
         run_id: run_id.into(),
         tags: vec![],
     };
@@ -227,7 +230,7 @@ async fn lifecycle_verifies_and_every_tampering_is_caught() {
         .unwrap();
     let v = p.verify_run(run_id, true).await.unwrap();
     assert_eq!(v.status, Status::Failed);
-    assert_eq!(v.live_mismatches, ["metrics"]);
+    assert_eq!(v.live_mismatches, ["metrics", "params"]);
     assert_eq!(v.rows[1].outcome, Outcome::Fail);
 
     // Tampering 3: the registration payload artifact is overwritten.
