@@ -95,6 +95,7 @@ async fn lifecycle_commands_and_their_failures() {
     let (code, out, _) = cli.run(&["verify", "run", run_id]);
     assert_eq!(code, 2);
     snap("verify_run_not_anchored", &out);
+    assert!(!home.exists(), "verifying creates no key, wallet or outbox");
 
     // Dry run: payload and unsigned envelope, nothing written.
     let dry = cli.json(&["anchor", "run", run_id, "--dry-run", "--format", "json"]);

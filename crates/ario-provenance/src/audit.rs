@@ -116,10 +116,12 @@ pub struct Audit {
 }
 
 impl Audit {
-    /// 0 all verified, 1 something failed, 3 something could not be determined.
+    /// 0 all verified, 1 something failed, 2 nothing anchored, 3 something could not be determined.
     pub fn exit_code(&self) -> i32 {
         if self.overall_ok {
             0
+        } else if !self.stages.iter().any(|s| s.anchored) {
+            2
         } else if self.stages.iter().any(|s| s.ok == Some(false))
             || self.artifact_integrity.ok == Some(false)
         {

@@ -37,6 +37,9 @@ pub struct Settings {
     pub signing_key: Option<String>,
     /// Upload to the bundler (off: signed-only, everything stays in the outbox).
     pub upload: bool,
+    /// Verify and audit only: no key file, wallet or outbox is read or created
+    /// (an in-memory key stands in; nothing can be anchored).
+    pub read_only: bool,
 }
 
 impl Settings {
@@ -55,6 +58,7 @@ impl Settings {
             home,
             signing_key: std::env::var("ARIO_MLFLOW_SIGNING_KEY").ok(),
             upload: true,
+            read_only: false,
         }
     }
 }
@@ -67,7 +71,7 @@ struct Inner {
     wallet: Option<LoadedWallet>,
     turbo: TurboClient,
     reader: GatewayReader,
-    outbox: Outbox,
+    outbox: Option<Outbox>,
     home: PathBuf,
     tasks: crate::registry::Tasks,
 }
@@ -144,6 +148,22 @@ impl Provenance {
         gateway: GatewayConfig,
         settings: Settings,
     ) -> Result<Self, ProvenanceError> {
+        if settings.read_only {
+            return Ok(Provenance {
+                inner: Arc::new(Inner {
+                    turbo: TurboClient::new(gateway.clone()),
+                    reader: GatewayReader::new(gateway.clone()),
+                    mlflow,
+                    gateway,
+                    key: SigningKey::generate(),
+                    key_origin: KeyOrigin::Ephemeral,
+                    wallet: None,
+                    outbox: None,
+                    home: settings.home,
+                    tasks: Default::default(),
+                }),
+            });
+        }
         let (key, key_origin) =
             keystore::load_or_create(&settings.home, settings.signing_key.as_deref())?;
         let wallet = if settings.upload {
@@ -154,7 +174,7 @@ impl Provenance {
         } else {
             None
         };
-        let outbox = Outbox::open(settings.home.join("outbox.sqlite"))?;
+        let outbox = Some(Outbox::open(settings.home.join("outbox.sqlite"))?);
         Ok(Provenance {
             inner: Arc::new(Inner {
                 turbo: TurboClient::new(gateway.clone()),
@@ -180,6 +200,19 @@ impl Provenance {
         )
     }
 
+    /// From the environment, for verification and audit only: no key file,
+    /// wallet or outbox is read or created.
+    pub fn from_env_read_only() -> Result<Self, ProvenanceError> {
+        Self::new(
+            MlflowClient::from_env()?,
+            GatewayConfig::from_env(),
+            Settings {
+                read_only: true,
+                ..Settings::from_env()
+            },
+        )
+    }
+
     /// The MLflow client.
     pub fn mlflow(&self) -> &MlflowClient {
         &self.inner.mlflow
@@ -200,9 +233,13 @@ impl Provenance {
     pub fn key_origin(&self) -> KeyOrigin {
         self.inner.key_origin
     }
-    /// The outbox.
-    pub fn outbox(&self) -> &Outbox {
-        &self.inner.outbox
+    /// The outbox (none in a read-only context).
+    pub fn outbox(&self) -> Result<&Outbox, ProvenanceError> {
+        self.inner.outbox.as_ref().ok_or_else(|| {
+            ProvenanceError::Invalid(
+                "this context is read-only: it has no outbox and anchors nothing".into(),
+            )
+        })
     }
     /// Home directory.
     pub fn home(&self) -> &Path {
@@ -256,8 +293,7 @@ impl Provenance {
             .unwrap_or_default()
             .to_owned();
         let text = String::from_utf8_lossy(&envelope_bytes).into_owned();
-        self.inner
-            .outbox
+        self.outbox()?
             .put(&event_id, &event_type, &text, &writeback)?;
         Ok(Staged {
             envelope,
@@ -278,8 +314,7 @@ impl Provenance {
         let (uploaded, upload_error) = match self.upload(&envelope, &envelope_bytes).await {
             Ok(u) => {
                 let receipt = u.raw_receipt.as_ref().map(|r| r.to_string());
-                self.inner
-                    .outbox
+                self.outbox()?
                     .uploaded(&event_id, &u.id, receipt.as_deref())?;
                 self.write_back(&event_id, &writeback, &u.id, receipt.as_deref())
                     .await?;
@@ -287,8 +322,7 @@ impl Provenance {
             }
             Err(e) => {
                 let permanent = matches!(e, UploadError::Rejected { status, .. } if (400..500).contains(&status) && status != 402 && status != 408 && status != 429);
-                self.inner
-                    .outbox
+                self.outbox()?
                     .attempt_failed(&event_id, &e.to_string(), permanent)?;
                 tracing::warn!(event_id = %event_id, error = %e, "upload failed; the signed envelope is in the outbox");
                 (None, Some(e.to_string()))
@@ -369,7 +403,7 @@ impl Provenance {
             .write_back_inner(writeback, tx_id, receipt, event_id)
             .await;
         let err = result.as_ref().err().map(|e| e.to_string());
-        self.inner.outbox.written_back(event_id, err.as_deref())?;
+        self.outbox()?.written_back(event_id, err.as_deref())?;
         result
     }
 
@@ -489,7 +523,7 @@ impl Provenance {
     /// Uploads every pending item (and finishes write-backs left undone);
     /// returns the items as they now stand.
     pub async fn retry(&self) -> Result<Vec<OutboxItem>, ProvenanceError> {
-        let ob = &self.inner.outbox;
+        let ob = self.outbox()?;
         let mut out = Vec::new();
         for item in ob.list(&[OutboxState::Pending, OutboxState::Uploaded])? {
             let (tx, receipt) = if item.state == OutboxState::Uploaded {

@@ -19,6 +19,8 @@ pub enum KeyOrigin {
     File,
     /// Created now and written to the key file.
     Created,
+    /// In memory only (read-only contexts, which sign nothing).
+    Ephemeral,
 }
 
 /// Why the signing key could not be loaded.

@@ -334,7 +334,7 @@ async fn gateway_down_goes_to_the_outbox_and_retry_completes() {
         p.verify_run(run_id, true).await.unwrap().status,
         Status::NotAnchored
     );
-    let pending = p.outbox().list(&[OutboxState::Pending]).unwrap();
+    let pending = p.outbox().unwrap().list(&[OutboxState::Pending]).unwrap();
     assert_eq!(
         pending
             .iter()
@@ -397,7 +397,14 @@ async fn a_process_killed_after_signing_loses_nothing() {
         .unwrap();
     }
     let p = common::provenance(closed, &devnet.url(), home.path());
-    assert_eq!(p.outbox().list(&[OutboxState::Pending]).unwrap().len(), 1);
+    assert_eq!(
+        p.outbox()
+            .unwrap()
+            .list(&[OutboxState::Pending])
+            .unwrap()
+            .len(),
+        1
+    );
     let items = p.retry().await.unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].state, OutboxState::Anchored);
@@ -440,7 +447,7 @@ async fn mlflow_unreachable_is_a_clear_error_and_nothing_is_written() {
         "{err:?}"
     );
     assert!(err.to_string().contains(&port.to_string()), "{err}");
-    assert!(p.outbox().list(&[]).unwrap().is_empty());
+    assert!(p.outbox().unwrap().list(&[]).unwrap().is_empty());
     assert_eq!(devnet.store().len(), 0);
     let err = p
         .verify_run("0123456789abcdef0123456789abcdef", true)

@@ -3,7 +3,7 @@
 use anyhow::Context as _;
 use ario_provenance::audit::Audit;
 
-use super::common::{block_on, panel, provenance};
+use super::common::{block_on, panel, verifier};
 use super::verify::name_version;
 use crate::output::mark;
 
@@ -106,7 +106,7 @@ fn capitalize(s: &str) -> String {
 pub(crate) fn run(a: &Args) -> anyhow::Result<u8> {
     let (name, version) = name_version(&a.model);
     block_on(async {
-        let prov = provenance()?;
+        let prov = verifier()?;
         let audit = prov
             .audit(&name, &version, (!a.all_decisions).then_some(a.decisions))
             .await

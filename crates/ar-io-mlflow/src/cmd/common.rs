@@ -23,6 +23,11 @@ pub(crate) fn provenance() -> anyhow::Result<Provenance> {
     Provenance::from_env().context("setting up (MLflow, signing key, wallet, outbox)")
 }
 
+/// A context that only verifies: it creates no key, wallet or outbox file.
+pub(crate) fn verifier() -> anyhow::Result<Provenance> {
+    Provenance::from_env_read_only().context("setting up (MLflow, gateways)")
+}
+
 /// Parses `k=v` pairs into payload metadata (string values).
 pub(crate) fn metadata(pairs: &[String]) -> anyhow::Result<BTreeMap<String, Value>> {
     pairs

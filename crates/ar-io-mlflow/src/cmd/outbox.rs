@@ -53,13 +53,13 @@ pub(crate) fn status(a: &StatusArgs) -> anyhow::Result<u8> {
             OutboxState::Failed,
         ]
     };
-    let items = prov.outbox().list(states)?;
+    let items = prov.outbox()?.list(states)?;
     if a.format == Format::Json {
         print_json(&items)?;
     } else {
         println!(
             "Outbox {} — {} item(s){}",
-            prov.outbox().path().display(),
+            prov.outbox()?.path().display(),
             items.len(),
             if a.all { "" } else { " pending or failed" }
         );

@@ -3,7 +3,7 @@
 use ario_mlflow_client::MlflowError;
 use ario_provenance::Verification;
 
-use super::common::{block_on, provenance, verification_text};
+use super::common::{block_on, verification_text, verifier};
 use crate::output::{print_json, Format};
 
 /// `verify …`
@@ -70,7 +70,7 @@ pub(crate) fn run(cmd: &VerifyCommand) -> anyhow::Result<u8> {
     };
     let wb = !common.no_write_back;
     block_on(async {
-        let prov = provenance()?;
+        let prov = verifier()?;
         let r: Result<Verification, MlflowError> = match cmd {
             VerifyCommand::Run { run_id, .. } => prov.verify_run(run_id, wb).await,
             VerifyCommand::Model { model, .. } => {

@@ -43,6 +43,7 @@ pub fn provenance(mlflow_url: &str, devnet_url: &str, home: &std::path::Path) ->
             home: home.to_owned(),
             signing_key: None,
             upload: true,
+            read_only: false,
         },
     )
     .unwrap()
