@@ -76,8 +76,11 @@ fn start_devnet(cli: &Path, data: &Path) -> anyhow::Result<(Guard, String)> {
         .context("starting the devnet")?;
     let stdout = child.stdout.take().context("devnet stdout")?;
     let guard = Guard(child);
+    let mut reader = BufReader::new(stdout);
     let mut first = String::new();
-    BufReader::new(stdout).read_line(&mut first)?;
+    reader.read_line(&mut first)?;
+    // Keep draining: a closed pipe would kill the devnet on its next line.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
     let url = first
         .trim()
         .strip_prefix("devnet listening on ")
