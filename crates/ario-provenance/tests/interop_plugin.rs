@@ -9,7 +9,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use ario_envelope::jcs::canonicalize;
 use ario_gateway::ans104::item::UnsignedItem;
@@ -22,8 +21,6 @@ use ario_provenance::training::AnchorRunOptions;
 use ario_provenance::verify::Expect;
 use ario_provenance::{tags, Provenance, Status};
 use serde_json::{json, Value};
-
-const WAIT: Duration = Duration::from_secs(60);
 
 /// Uploads an envelope to the devnet as the plugin's Turbo upload would.
 async fn upload(devnet_url: &str, envelope: &Value) -> String {
@@ -179,17 +176,17 @@ async fn our_proofs_verify_with_the_plugin_and_the_kernel() {
         .await
         .unwrap();
     let version = mv.version.unwrap();
-    assert!(h.wait(WAIT).await);
+    common::assert_anchored(&h).await;
     let (_, h) = p
         .transition_stage(&name, &version, "Production", false, BTreeMap::new())
         .await
         .unwrap();
-    assert!(h.wait(WAIT).await);
+    common::assert_anchored(&h).await;
     let h = p
         .set_alias(&name, "champion", &version, BTreeMap::new())
         .await
         .unwrap();
-    assert!(h.wait(WAIT).await);
+    common::assert_anchored(&h).await;
     let model = VerifiedModel::open(
         p,
         &format!("models:/{name}/{version}"),
@@ -209,7 +206,7 @@ async fn our_proofs_verify_with_the_plugin_and_the_kernel() {
         )
         .await
         .unwrap();
-    assert!(d.handle.wait(WAIT).await);
+    common::assert_anchored(&d.handle).await;
 
     let root = io::run_root(&p.mlflow().run(run_id).await.unwrap()).unwrap();
     let hexof = |b: &[u8]| hex::encode(b);

@@ -6,7 +6,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use ario_gateway::devnet::Faults;
 use ario_mlflow_client::generated::types;
@@ -16,10 +15,8 @@ use ario_provenance::mlflow_io as io;
 use ario_provenance::outbox::OutboxState;
 use ario_provenance::training::AnchorRunOptions;
 use ario_provenance::verify::Outcome;
-use ario_provenance::{tags, AnchorStatus, ProvenanceError, Status};
+use ario_provenance::{tags, ProvenanceError, Status};
 use serde_json::json;
-
-const WAIT: Duration = Duration::from_secs(60);
 
 fn md() -> BTreeMap<String, serde_json::Value> {
     [("service_name".to_string(), json!("lifecycle-test"))].into()
@@ -84,39 +81,24 @@ async fn lifecycle_verifies_and_every_tampering_is_caught() {
         .await
         .unwrap();
     let version = mv.version.unwrap();
-    assert!(h.wait(WAIT).await);
-    assert!(
-        matches!(h.status(), AnchorStatus::Anchored { .. }),
-        "{:?}",
-        h.status()
-    );
+    common::assert_anchored(&h).await;
     let v = p.verify_model(&name, &version, true).await.unwrap();
     assert_eq!(v.status, Status::Verified, "{:#?}", v.rows);
     let h = p
         .set_alias(&name, "champion", &version, BTreeMap::new())
         .await
         .unwrap();
-    assert!(h.wait(WAIT).await);
-    assert!(
-        matches!(h.status(), AnchorStatus::Anchored { .. }),
-        "{:?}",
-        h.status()
-    );
+    common::assert_anchored(&h).await;
     let (_, h) = p
         .transition_stage(&name, &version, "Staging", false, BTreeMap::new())
         .await
         .unwrap();
-    assert!(h.wait(WAIT).await);
-    assert!(
-        matches!(h.status(), AnchorStatus::Anchored { .. }),
-        "{:?}",
-        h.status()
-    );
+    common::assert_anchored(&h).await;
     let (_, h) = p
         .transition_stage(&name, &version, "Production", false, BTreeMap::new())
         .await
         .unwrap();
-    assert!(h.wait(WAIT).await);
+    common::assert_anchored(&h).await;
 
     // Decisions through the alias, the model files checked first.
     let model = VerifiedModel::open(
@@ -145,12 +127,7 @@ async fn lifecycle_verifies_and_every_tampering_is_caught() {
         .await
         .unwrap();
     for d in [&d1, &d2] {
-        assert!(d.handle.wait(WAIT).await);
-        assert!(
-            matches!(d.handle.status(), AnchorStatus::Anchored { .. }),
-            "{:?}",
-            d.handle.status()
-        );
+        common::assert_anchored(&d.handle).await;
     }
     let trace1 = d1.trace_id.clone().expect("3.x server writes a trace");
     let v = p.verify_trace(&trace1, true).await.unwrap();

@@ -76,3 +76,16 @@ pub fn iris_run(server: &MlflowServer) -> Value {
         )
         .unwrap()
 }
+
+/// Waits (bounded) for a background anchor and asserts it reached Arweave.
+pub async fn assert_anchored(h: &ario_provenance::AnchorHandle) {
+    assert!(
+        h.wait(std::time::Duration::from_secs(60)).await,
+        "anchor still running"
+    );
+    assert!(
+        matches!(h.status(), ario_provenance::AnchorStatus::Anchored { .. }),
+        "{:?}",
+        h.status()
+    );
+}
