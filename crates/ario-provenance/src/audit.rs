@@ -201,6 +201,7 @@ impl Provenance {
                     .map(str::to_owned)
             })
             .collect();
+        ids.sort();
         ids.dedup();
         let mut out = Vec::new();
         for id in ids {

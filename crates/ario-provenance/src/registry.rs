@@ -286,7 +286,12 @@ impl Provenance {
         if let Some(v) = verified {
             base.push((tags::ARTIFACT_VERIFIED, v.to_string()));
         }
-        base.extend(self.wallet_tags().into_iter().take(1));
+        // Model versions get the wallet mode only (as the plugin writes them).
+        base.extend(
+            self.wallet_tags()
+                .into_iter()
+                .filter(|(k, _)| *k == tags::WALLET_MODE),
+        );
         for (k, v) in &base {
             io::set_version_tag(c, name, version, k, v).await?;
         }

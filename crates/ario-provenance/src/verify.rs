@@ -244,9 +244,9 @@ enum Located {
 }
 
 fn classify(e: MlflowError, what: &str) -> Located {
-    if e.is_not_found() || matches!(e, MlflowError::Http { status: 404, .. }) {
-        Located::Missing(format!("{what}: {e}"))
-    } else if matches!(e, MlflowError::Unreachable { .. }) {
+    // Only an unreachable server leaves the question open; any answer
+    // (not found, or an error in place of the bytes) means they are not there.
+    if matches!(e, MlflowError::Unreachable { .. }) {
         Located::CannotRun(format!("{what}: {e}"))
     } else {
         Located::Missing(format!("{what}: {e}"))
@@ -450,6 +450,9 @@ impl Provenance {
                     ))),
                 }
             }
+            // The bytes check 2 compared were already rebuilt from the run's
+            // logged input: every member is live.
+            event::DATASET => Ok(Some(Map::new())),
             _ => Ok(None),
         }
     }
@@ -692,19 +695,9 @@ impl Provenance {
             Check::fail("unsupported_spec_version")
         };
         // Check 3: live re-derivation.
-        let (source_of_truth, diff) = match (&payload_bytes, &et[..]) {
-            (Some(b), _) => self.source_of_truth(b).await,
-            (None, _) => (Check::none("no_payload_to_compare"), vec![]),
-        };
-        // Dataset payloads are re-derived from the run in check 2 already.
-        let source_of_truth = if et == event::DATASET && anchored_bytes.ok == Some(true) {
-            Check {
-                ok: Some(true),
-                reason: "re-derived from the run's logged input".into(),
-                attestation: None,
-            }
-        } else {
-            source_of_truth
+        let (source_of_truth, diff) = match &payload_bytes {
+            Some(b) => self.source_of_truth(b).await,
+            None => (Check::none("no_payload_to_compare"), vec![]),
         };
         v.live_mismatches = diff;
         let ario_attestation = self.attestation(tx_id, &fetched.bytes).await;

@@ -346,11 +346,7 @@ async fn gateway_down_goes_to_the_outbox_and_retry_completes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_process_killed_after_signing_loses_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let devnet =
-        ario_gateway::devnet::Devnet::start(ario_gateway::devnet::DevnetOptions::new(dir.path()))
-            .await
-            .unwrap();
+    let (devnet, _dir) = common::devnet_with(|_| {}).await;
     let home = tempfile::tempdir().unwrap();
     let closed = "http://127.0.0.1:9"; // MLflow is not needed for a run-less dataset anchor
     {
@@ -393,11 +389,7 @@ async fn a_process_killed_after_signing_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn mlflow_unreachable_is_a_clear_error_and_nothing_is_written() {
-    let dir = tempfile::tempdir().unwrap();
-    let devnet =
-        ario_gateway::devnet::Devnet::start(ario_gateway::devnet::DevnetOptions::new(dir.path()))
-            .await
-            .unwrap();
+    let (devnet, _dir) = common::devnet_with(|_| {}).await;
     let home = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -466,9 +458,7 @@ async fn verify_status_gate_refuses_before_touching_mlflow() {
         json!({"asset_id": id, "tenant_id": "t", "agent_id": "a", "outcome": outcome, "last_verified_at": null,
                "max_age": 60, "stale": stale, "policy_hash": "p", "current_tx_id": null})
     };
-    let dir = tempfile::tempdir().unwrap();
-    let mut o = ario_gateway::devnet::DevnetOptions::new(dir.path());
-    o.verify_status = Some((
+    let statuses = (
         "s3cret".into(),
         [
             ("good", "verified", false),
@@ -478,8 +468,8 @@ async fn verify_status_gate_refuses_before_touching_mlflow() {
         .into_iter()
         .map(|(id, out, st)| (id.to_owned(), status(id, out, st)))
         .collect(),
-    ));
-    let devnet = ario_gateway::devnet::Devnet::start(o).await.unwrap();
+    );
+    let (devnet, _dir) = common::devnet_with(|o| o.verify_status = Some(statuses)).await;
     let home = tempfile::tempdir().unwrap();
     // MLflow is unreachable: reaching it shows the gate let the open through.
     let p = common::provenance("http://127.0.0.1:9", &devnet.url(), home.path());

@@ -28,6 +28,20 @@ pub(crate) fn verifier() -> anyhow::Result<Provenance> {
     Provenance::from_env_read_only().context("setting up (MLflow, gateways)")
 }
 
+/// Options of every command that anchors in the background and waits.
+#[derive(Debug, clap::Args)]
+pub(crate) struct AnchorOpts {
+    /// Extra payload member KEY=VALUE (repeatable).
+    #[arg(long = "metadata", value_name = "KEY=VALUE")]
+    pub(crate) metadata: Vec<String>,
+    /// Seconds to wait for the anchor.
+    #[arg(long, default_value_t = 60)]
+    pub(crate) wait: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) format: crate::output::Format,
+}
+
 /// Parses `k=v` pairs into payload metadata (string values).
 pub(crate) fn metadata(pairs: &[String]) -> anyhow::Result<BTreeMap<String, Value>> {
     pairs

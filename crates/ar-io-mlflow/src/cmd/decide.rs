@@ -10,7 +10,7 @@ use ario_provenance::decision::{DecisionOptions, Gate, GatePolicy, OpenOptions, 
 use ario_provenance::ProvenanceError;
 use serde_json::{json, Value};
 
-use super::common::{anchor_exit, anchor_line, block_on, metadata, provenance};
+use super::common::{anchor_exit, anchor_line, block_on, metadata, provenance, AnchorOpts};
 use crate::output::{print_json, Format};
 
 /// `decide`
@@ -40,15 +40,8 @@ pub(crate) struct Args {
     /// Proceed (with a warning) when the verify-status gate refuses.
     #[arg(long, requires = "verify_status_url")]
     fail_open: bool,
-    /// Extra payload member KEY=VALUE (repeatable).
-    #[arg(long = "metadata", value_name = "KEY=VALUE")]
-    metadata: Vec<String>,
-    /// Seconds to wait for the anchor.
-    #[arg(long, default_value_t = 60)]
-    wait: u64,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
+    #[command(flatten)]
+    opts: AnchorOpts,
 }
 
 fn parse(what: &str, s: &str) -> anyhow::Result<Value> {
@@ -60,7 +53,7 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<u8> {
     let output = parse("output", &a.output)?;
     let opts = DecisionOptions {
         latency_ms: a.latency_ms,
-        metadata: metadata(&a.metadata)?,
+        metadata: metadata(&a.opts.metadata)?,
     };
     block_on(async {
         let prov = provenance()?;
@@ -106,9 +99,9 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<u8> {
             .record_decision(&input, &output, opts)
             .await
             .context("recording the decision")?;
-        d.handle.wait(Duration::from_secs(a.wait)).await;
+        d.handle.wait(Duration::from_secs(a.opts.wait)).await;
         let status = d.handle.status();
-        if a.format == Format::Json {
+        if a.opts.format == Format::Json {
             print_json(&json!({
                 "decision_id": d.decision_id, "trace_id": d.trace_id, "model": model.name, "version": model.version,
                 "artifact_verified": model.artifact_verified, "payload_hash": d.payload_hash, "anchor": status,

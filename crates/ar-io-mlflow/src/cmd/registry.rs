@@ -5,7 +5,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use serde_json::json;
 
-use super::common::{anchor_exit, anchor_line, block_on, metadata, provenance};
+use super::common::{anchor_exit, anchor_line, block_on, metadata, provenance, AnchorOpts};
 use crate::output::{print_json, Format};
 
 /// `register`
@@ -19,15 +19,8 @@ pub(crate) struct RegisterArgs {
     /// Source run (must agree with the URI's run).
     #[arg(long)]
     run_id: Option<String>,
-    /// Extra payload member KEY=VALUE (repeatable).
-    #[arg(long = "metadata", value_name = "KEY=VALUE")]
-    metadata: Vec<String>,
-    /// Seconds to wait for the anchor.
-    #[arg(long, default_value_t = 60)]
-    wait: u64,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
+    #[command(flatten)]
+    opts: AnchorOpts,
 }
 
 /// `promote`
@@ -47,19 +40,12 @@ pub(crate) struct PromoteArgs {
     /// With --stage: archive the versions currently in that stage.
     #[arg(long)]
     archive_existing: bool,
-    /// Extra payload member KEY=VALUE (repeatable).
-    #[arg(long = "metadata", value_name = "KEY=VALUE")]
-    metadata: Vec<String>,
-    /// Seconds to wait for the anchor.
-    #[arg(long, default_value_t = 60)]
-    wait: u64,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
+    #[command(flatten)]
+    opts: AnchorOpts,
 }
 
 pub(crate) fn register(a: &RegisterArgs) -> anyhow::Result<u8> {
-    let md = metadata(&a.metadata)?;
+    let md = metadata(&a.opts.metadata)?;
     block_on(async {
         let prov = provenance()?;
         prov.ensure_registered_model(&a.name)
@@ -70,9 +56,9 @@ pub(crate) fn register(a: &RegisterArgs) -> anyhow::Result<u8> {
             .await
             .context("creating the model version")?;
         let version = mv.version.clone().unwrap_or_default();
-        handle.wait(Duration::from_secs(a.wait)).await;
+        handle.wait(Duration::from_secs(a.opts.wait)).await;
         let status = handle.status();
-        if a.format == Format::Json {
+        if a.opts.format == Format::Json {
             print_json(
                 &json!({"model": a.name, "version": version, "source": a.source, "anchor": status}),
             )?;
@@ -88,7 +74,7 @@ pub(crate) fn register(a: &RegisterArgs) -> anyhow::Result<u8> {
 }
 
 pub(crate) fn promote(a: &PromoteArgs) -> anyhow::Result<u8> {
-    let md = metadata(&a.metadata)?;
+    let md = metadata(&a.opts.metadata)?;
     block_on(async {
         let prov = provenance()?;
         let (what, handle) = match (&a.stage, &a.alias) {
@@ -108,9 +94,9 @@ pub(crate) fn promote(a: &PromoteArgs) -> anyhow::Result<u8> {
             }
             (None, None) => anyhow::bail!("pass --stage or --alias"),
         };
-        handle.wait(Duration::from_secs(a.wait)).await;
+        handle.wait(Duration::from_secs(a.opts.wait)).await;
         let status = handle.status();
-        if a.format == Format::Json {
+        if a.opts.format == Format::Json {
             print_json(
                 &json!({"model": a.name, "version": a.version, "stage": a.stage, "alias": a.alias, "anchor": status}),
             )?;

@@ -49,13 +49,18 @@ pub fn provenance(mlflow_url: &str, devnet_url: &str, home: &std::path::Path) ->
     .unwrap()
 }
 
+/// A devnet in a fresh directory (kept as long as the returned guard lives).
+pub async fn devnet_with(f: impl FnOnce(&mut DevnetOptions)) -> (Devnet, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = DevnetOptions::new(dir.path());
+    f(&mut o);
+    (Devnet::start(o).await.unwrap(), dir)
+}
+
 /// `None` (test skipped) without the peer venv.
 pub async fn fixture() -> Option<Fixture> {
     let server = mlflow()?;
-    let devnet_dir = tempfile::tempdir().unwrap();
-    let devnet = Devnet::start(DevnetOptions::new(devnet_dir.path()))
-        .await
-        .unwrap();
+    let (devnet, devnet_dir) = devnet_with(|_| {}).await;
     let home = tempfile::tempdir().unwrap();
     let prov = provenance(server.url(), &devnet.url(), home.path());
     Some(Fixture {
