@@ -42,6 +42,10 @@ impl Cli<'_> {
     }
 }
 
+/// A transaction id with the characters around it (base64url ids may start
+/// or end with `-`, where `\b` finds no boundary).
+const TX_ID: &str = r"(?m)(^|[^A-Za-z0-9_-])[A-Za-z0-9_-]{43}($|[^A-Za-z0-9_-])";
+
 /// Replaces what changes between runs (ids, hashes, times, ports, paths).
 fn snap(name: &str, text: &str) {
     let filters = vec![
@@ -56,7 +60,10 @@ fn snap(name: &str, text: &str) {
             r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
             "[UUID]",
         ),
-        (r"\b[A-Za-z0-9_-]{43}\b", "[TX]"),
+        // Matches consume their delimiters, so ids one character apart need a
+        // second pass.
+        (TX_ID, "${1}[TX]${2}"),
+        (TX_ID, "${1}[TX]${2}"),
         (r"https?://127\.0\.0\.1:\d+", "[DEVNET]"),
         (
             r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)",
@@ -336,4 +343,16 @@ async fn lifecycle_commands_and_their_failures() {
     let (code, _, err) = closed.run(&["verify", "run", run_id]);
     assert_eq!(code, 3);
     assert!(err.contains("MLflow unreachable"), "{err}");
+}
+
+/// The filters themselves: ids at either edge of a base64url alphabet, and
+/// two ids one character apart, are all masked.
+#[test]
+fn transaction_ids_are_masked_whatever_their_edges() {
+    snap(
+        "tx_filter",
+        "anchored: -C_vAt_EgInHRz3RQrqfKXSAGNDETD0mUDdZP4mU00o (http://127.0.0.1:9/-C_vAt_EgInHRz3RQrqfKXSAGNDETD0mUDdZP4mU00o)\n\
+         C_vAt_EgInHRz3RQrqfKXSAGNDETD0mUDdZP4mU00o- C_vAt_EgInHRz3RQrqfKXSAGNDETD0mUDdZP4mU00o_\n\
+         too long: -C_vAt_EgInHRz3RQrqfKXSAGNDETD0mUDdZP4mU00oX",
+    );
 }

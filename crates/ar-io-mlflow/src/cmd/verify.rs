@@ -32,7 +32,8 @@ pub(crate) enum VerifyCommand {
     },
     /// A dataset anchor, by transaction.
     Dataset {
-        /// Transaction id.
+        /// Transaction id (may begin with `-`: base64url).
+        #[arg(allow_hyphen_values = true)]
         tx_id: String,
         /// Re-derive the payload from this run's logged input.
         #[arg(long)]
