@@ -84,16 +84,20 @@ mod tests {
 
     #[test]
     fn a_transaction_id_may_begin_with_a_hyphen() {
-        let tx = "-C_vAt_EgInHRz3RQrqfKXSAGNDETD0mUDdZP4mU00o";
-        let cli = Cli::try_parse_from(["ar-io-mlflow", "verify", "dataset", tx, "--run", "r1"])
-            .map_err(|e| e.to_string());
-        let Ok(Cli {
-            command: Command::Verify(cmd::verify::VerifyCommand::Dataset { tx_id, run, .. }),
-        }) = cli
-        else {
-            panic!("not parsed as `verify dataset`: {cli:?}");
-        };
-        assert_eq!(tx_id, tx);
-        assert_eq!(run.as_deref(), Some("r1"));
+        for tx in [
+            "-C_vAt_EgInHRz3RQrqfKXSAGNDETD0mUDdZP4mU00o",
+            "--CvAt_EgInHRz3RQrqfKXSAGNDETD0mUDdZP4mU00o",
+        ] {
+            let cli = Cli::try_parse_from(["ar-io-mlflow", "verify", "dataset", tx, "--run", "r1"])
+                .map_err(|e| e.to_string());
+            let Ok(Cli {
+                command: Command::Verify(cmd::verify::VerifyCommand::Dataset { tx_id, run, .. }),
+            }) = cli
+            else {
+                panic!("{tx} not parsed as `verify dataset`: {cli:?}");
+            };
+            assert_eq!(tx_id, tx);
+            assert_eq!(run.as_deref(), Some("r1"));
+        }
     }
 }

@@ -104,10 +104,7 @@ async fn upload_list_read_hash_and_typed_errors() {
 
 #[tokio::test]
 async fn unreachable_server_is_a_typed_error() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let closed = ario_test_support::closed_addr();
     let mut cfg = TrackingConfig::new(&format!("http://{closed}")).unwrap();
     cfg.max_retries = 1;
     cfg.backoff = std::time::Duration::from_millis(10);

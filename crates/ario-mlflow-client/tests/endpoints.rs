@@ -607,10 +607,7 @@ async fn traces_and_webhooks(c: &MlflowClient, exp_id: &str) {
         .is_err());
 
     // webhooks (3.x): create, list, test against a closed port, delete
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let closed = ario_test_support::closed_addr();
     let cw: types::CreateWebhookBody = body(
         json!({"name": unique("hook"), "url": format!("https://{closed}/hook"),
         "events": [{"entity": "MODEL_VERSION", "action": "CREATED"}]}),

@@ -274,12 +274,13 @@ impl Outbox {
         .transpose()
     }
 
-    /// Items in the given states, oldest first.
+    /// Items in the given states, in the order they were recorded (a run's
+    /// dataset anchors before its training anchor), oldest first.
     pub fn list(&self, states: &[OutboxState]) -> Result<Vec<OutboxItem>, OutboxError> {
         let c = self.conn()?;
         let mut stmt = c
             .prepare(
-                "SELECT event_id, event_type, envelope, writeback, state, attempts, last_error, tx_id, receipt, created_at FROM outbox ORDER BY created_at, event_id",
+                "SELECT event_id, event_type, envelope, writeback, state, attempts, last_error, tx_id, receipt, created_at FROM outbox ORDER BY created_at, rowid",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt.query_map([], row).map_err(|e| self.err(e))?;
@@ -358,5 +359,35 @@ mod tests {
             .list(&[OutboxState::Pending, OutboxState::Failed])
             .unwrap()
             .is_empty());
+    }
+
+    #[test]
+    fn items_come_back_in_the_order_they_were_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let ob = Outbox::open(dir.path().join("outbox.sqlite")).unwrap();
+        let wb = Writeback::Dataset {
+            run_id: None,
+            name: "d".into(),
+        };
+        for id in ["e3", "e1"] {
+            ob.put(id, "dataset", "{}", &wb).unwrap();
+        }
+        // Two more recorded within one millisecond, ids sorting against that order.
+        let c = ob.conn().unwrap();
+        for id in ["e9", "e2"] {
+            c.execute(
+                "INSERT INTO outbox (event_id, event_type, envelope, writeback, state, created_at, updated_at)
+                 VALUES (?1, 'dataset', '{}', ?2, 'pending', '2999-01-01T00:00:00.000Z', '')",
+                params![id, serde_json::to_string(&wb).unwrap()],
+            )
+            .unwrap();
+        }
+        let listed: Vec<String> = ob
+            .list(&[])
+            .unwrap()
+            .into_iter()
+            .map(|i| i.event_id)
+            .collect();
+        assert_eq!(listed, ["e3", "e1", "e9", "e2"]);
     }
 }

@@ -391,16 +391,8 @@ async fn a_process_killed_after_signing_loses_nothing() {
 async fn mlflow_unreachable_is_a_clear_error_and_nothing_is_written() {
     let (devnet, _dir) = common::devnet_with(|_| {}).await;
     let home = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let p = common::provenance(
-        &format!("http://127.0.0.1:{port}"),
-        &devnet.url(),
-        home.path(),
-    );
+    let closed = ario_test_support::closed_addr();
+    let p = common::provenance(&format!("http://{closed}"), &devnet.url(), home.path());
     let err = p
         .anchor_run(
             "0123456789abcdef0123456789abcdef",
@@ -415,7 +407,7 @@ async fn mlflow_unreachable_is_a_clear_error_and_nothing_is_written() {
         ),
         "{err:?}"
     );
-    assert!(err.to_string().contains(&port.to_string()), "{err}");
+    assert!(err.to_string().contains(&closed.to_string()), "{err}");
     assert!(p.outbox().unwrap().list(&[]).unwrap().is_empty());
     assert_eq!(devnet.store().len(), 0);
     let err = p

@@ -135,13 +135,30 @@ impl MlflowServer {
     }
 }
 
-/// `<prefix>-<nanoseconds since the epoch>`: a name no other test uses.
+/// `<prefix>-<nanoseconds>-<pid>-<counter>`: a name no other test (in this
+/// process or another one sharing the server) uses.
 pub fn unique(prefix: &str) -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
-    format!("{prefix}-{nanos}")
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{prefix}-{nanos}-{}-{n}", std::process::id())
+}
+
+/// A loopback address nothing listens on: the discard port `127.0.0.1:9`.
+///
+/// A port freed by closing a listener can be taken again by any process; the
+/// discard port is never handed out by the kernel. Checked on each call, so a
+/// machine that does run something there fails loudly instead of silently.
+pub fn closed_addr() -> std::net::SocketAddr {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 9));
+    #[allow(clippy::panic)]
+    if TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok() {
+        panic!("something listens on {addr}; the tests need it closed");
+    }
+    addr
 }
 
 /// The repository root.
@@ -150,7 +167,7 @@ pub fn repo_root() -> PathBuf {
 }
 
 const SUPERVISOR: &str = r#"
-import os, signal, subprocess, sys
+import os, signal, subprocess, sys, threading
 argv = sys.argv[1:]
 env = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false", MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true",
            MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS="true",  # webhook tests target a closed loopback port only
@@ -158,6 +175,14 @@ env = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false", MLFLOW_DISABL
 log = open(os.path.join(os.environ["ARIO_MLFLOW_DIR"], "server.log"), "wb")
 p = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 print(p.pid, flush=True)
+def watch():                  # the server died on its own: clear its group and say so by exiting
+    p.wait()
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except Exception:
+        pass
+    os._exit(3)
+threading.Thread(target=watch, daemon=True).start()
 try:
     sys.stdin.read()          # returns when the test process goes away
 finally:
@@ -211,13 +236,52 @@ impl MlflowServer {
     }
 }
 
+/// How long a server may take to answer `/health` (`ARIO_MLFLOW_START_TIMEOUT_SECS`,
+/// default 300 s: a cold first start on a loaded 2-core machine is slow).
+fn start_timeout() -> Duration {
+    let secs = std::env::var("ARIO_MLFLOW_START_TIMEOUT_SECS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(300);
+    Duration::from_secs(secs)
+}
+
+/// Why one start attempt failed.
+enum StartFailure {
+    /// The server process exited (e.g. another process took the free port
+    /// between our probe and its bind): worth one more try on a new port.
+    Exited(String),
+    /// Anything else: reported as is.
+    Fatal(String),
+}
+
 fn start_with(py: PathBuf) -> Result<MlflowServer, String> {
-    let mlflow = py.parent().ok_or("bad python path")?.join("mlflow");
-    let port = free_port().ok_or("no free port")?;
+    match start_once(&py) {
+        Ok(server) => Ok(server),
+        Err(StartFailure::Fatal(e)) => Err(e),
+        Err(StartFailure::Exited(first)) => {
+            eprintln!("mlflow server exited during start; retrying on a new port");
+            start_once(&py).map_err(|second| match second {
+                StartFailure::Exited(e) | StartFailure::Fatal(e) => {
+                    format!("{e}\n(first attempt: {first})")
+                }
+            })
+        }
+    }
+}
+
+fn start_once(py: &std::path::Path) -> Result<MlflowServer, StartFailure> {
+    use StartFailure::Fatal;
+    let mlflow = py
+        .parent()
+        .ok_or(Fatal("bad python path".into()))?
+        .join("mlflow");
+    let port = free_port().ok_or(Fatal("no free port".into()))?;
     let dir = std::env::temp_dir().join(format!("ario-mlflow-test-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(dir.join("artifacts")).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(dir.join("artifacts")).map_err(|e| Fatal(e.to_string()))?;
     let started = Instant::now();
-    let mut child = Command::new(&py)
+    let mut child = Command::new(py)
         .args(["-c", SUPERVISOR])
         .arg(&mlflow)
         .args(["server", "--backend-store-uri"])
@@ -237,26 +301,34 @@ fn start_with(py: PathBuf) -> Result<MlflowServer, String> {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("starting mlflow: {e}"))?;
-    let stdin = child.stdin.take().ok_or("no stdin")?;
-    let stdout = child.stdout.take().ok_or("no stdout")?;
+        .map_err(|e| Fatal(format!("starting mlflow: {e}")))?;
+    let stdin = child.stdin.take().ok_or(Fatal("no stdin".into()))?;
+    let stdout = child.stdout.take().ok_or(Fatal("no stdout".into()))?;
     let mut first = String::new();
     BufReader::new(stdout)
         .read_line(&mut first)
-        .map_err(|e| e.to_string())?;
-    // Readiness: poll /health until it answers, bounded (a cold first start takes ~30 s).
-    let deadline = started + Duration::from_secs(120);
+        .map_err(|e| Fatal(e.to_string()))?;
+    // Readiness: poll /health until it answers, bounded (a warm start takes ~7 s).
+    let timeout = start_timeout();
+    let deadline = started + timeout;
+    let log = || std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
     loop {
         if let Some((200, _)) = get(port, "/health") {
             break;
         }
+        // The supervisor exits as soon as the server does.
         if let Ok(Some(status)) = child.try_wait() {
-            let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
-            return Err(format!("mlflow server exited ({status}):\n{log}"));
+            return Err(StartFailure::Exited(format!(
+                "mlflow server exited ({status}):\n{}",
+                log()
+            )));
         }
         if Instant::now() > deadline {
-            let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
-            return Err(format!("mlflow server not healthy after 120 s:\n{log}"));
+            return Err(Fatal(format!(
+                "mlflow server not healthy after {} s (ARIO_MLFLOW_START_TIMEOUT_SECS):\n{}",
+                timeout.as_secs(),
+                log()
+            )));
         }
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -34,8 +34,8 @@ pub(crate) struct AnchorOpts {
     /// Extra payload member KEY=VALUE (repeatable).
     #[arg(long = "metadata", value_name = "KEY=VALUE")]
     pub(crate) metadata: Vec<String>,
-    /// Seconds to wait for the anchor.
-    #[arg(long, default_value_t = 60)]
+    /// Seconds to wait for the anchor (then it goes on in the outbox; see `retry`).
+    #[arg(long, env = "ARIO_MLFLOW_WAIT", default_value_t = 60)]
     pub(crate) wait: u64,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]

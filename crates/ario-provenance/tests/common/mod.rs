@@ -85,7 +85,7 @@ pub fn iris_run(server: &MlflowServer) -> Value {
 /// Waits (bounded) for a background anchor and asserts it reached Arweave.
 pub async fn assert_anchored(h: &ario_provenance::AnchorHandle) {
     assert!(
-        h.wait(std::time::Duration::from_secs(60)).await,
+        h.wait(std::time::Duration::from_secs(300)).await,
         "anchor still running"
     );
     assert!(
