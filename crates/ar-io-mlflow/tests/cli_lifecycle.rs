@@ -337,8 +337,9 @@ async fn lifecycle_commands_and_their_failures() {
     assert!(out.is_empty());
 
     // MLflow unreachable → clear error, exit 3.
+    let unreachable = format!("http://{}", ario_test_support::closed_addr());
     let closed = Cli {
-        mlflow: "http://127.0.0.1:9",
+        mlflow: &unreachable,
         devnet: devnet.url(),
         home: &home,
     };

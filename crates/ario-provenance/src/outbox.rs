@@ -369,19 +369,17 @@ mod tests {
             run_id: None,
             name: "d".into(),
         };
-        for id in ["e3", "e1"] {
+        for id in ["e3", "e1", "e9", "e2"] {
             ob.put(id, "dataset", "{}", &wb).unwrap();
         }
-        // Two more recorded within one millisecond, ids sorting against that order.
-        let c = ob.conn().unwrap();
-        for id in ["e9", "e2"] {
-            c.execute(
-                "INSERT INTO outbox (event_id, event_type, envelope, writeback, state, created_at, updated_at)
-                 VALUES (?1, 'dataset', '{}', ?2, 'pending', '2999-01-01T00:00:00.000Z', '')",
-                params![id, serde_json::to_string(&wb).unwrap()],
+        // The last two recorded within one millisecond, ids sorting against that order.
+        ob.conn()
+            .unwrap()
+            .execute(
+                "UPDATE outbox SET created_at = '2999-01-01T00:00:00.000Z' WHERE event_id IN ('e9', 'e2')",
+                [],
             )
             .unwrap();
-        }
         let listed: Vec<String> = ob
             .list(&[])
             .unwrap()

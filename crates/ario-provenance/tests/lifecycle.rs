@@ -348,9 +348,10 @@ async fn gateway_down_goes_to_the_outbox_and_retry_completes() {
 async fn a_process_killed_after_signing_loses_nothing() {
     let (devnet, _dir) = common::devnet_with(|_| {}).await;
     let home = tempfile::tempdir().unwrap();
-    let closed = "http://127.0.0.1:9"; // MLflow is not needed for a run-less dataset anchor
+    // MLflow is not needed for a run-less dataset anchor.
+    let closed = format!("http://{}", ario_test_support::closed_addr());
     {
-        let p = common::provenance(closed, &devnet.url(), home.path());
+        let p = common::provenance(&closed, &devnet.url(), home.path());
         let unsigned = p.unsigned_envelope(
             "dataset",
             json!({"type": "mlflow_dataset", "name": "d", "digest": "1"}),
@@ -369,7 +370,7 @@ async fn a_process_killed_after_signing_loses_nothing() {
         )
         .unwrap();
     }
-    let p = common::provenance(closed, &devnet.url(), home.path());
+    let p = common::provenance(&closed, &devnet.url(), home.path());
     assert_eq!(
         p.outbox()
             .unwrap()
@@ -464,7 +465,8 @@ async fn verify_status_gate_refuses_before_touching_mlflow() {
     let (devnet, _dir) = common::devnet_with(|o| o.verify_status = Some(statuses)).await;
     let home = tempfile::tempdir().unwrap();
     // MLflow is unreachable: reaching it shows the gate let the open through.
-    let p = common::provenance("http://127.0.0.1:9", &devnet.url(), home.path());
+    let closed = format!("http://{}", ario_test_support::closed_addr());
+    let p = common::provenance(&closed, &devnet.url(), home.path());
     let client = std::sync::Arc::new(VerifyStatusClient::new(
         &devnet.url(),
         Credential::Secret("s3cret".to_owned().into()),
