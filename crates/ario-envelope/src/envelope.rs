@@ -118,7 +118,7 @@ pub enum SignError {
     #[error("spec_version {0:?} is not an accepted profile")]
     UnsupportedSpecVersion(Option<String>),
     /// A member has no canonical form.
-    #[error("envelope cannot be canonicalized: {0}")]
+    #[error("envelope cannot be canonicalized")]
     Canonical(#[from] crate::jcs::CanonError),
 }
 

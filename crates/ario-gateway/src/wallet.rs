@@ -76,7 +76,7 @@ pub enum WalletLoadError {
         path: PathBuf,
     },
     /// The file exists but cannot be read.
-    #[error("Could not read Arweave wallet at {}: {source}", path.display())]
+    #[error("Could not read Arweave wallet at {}", path.display())]
     Unreadable {
         /// The path.
         path: PathBuf,

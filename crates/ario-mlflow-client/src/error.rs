@@ -43,7 +43,7 @@ pub enum MlflowError {
     #[error("invalid MLflow client configuration: {0}")]
     Config(String),
     /// Local file I/O while moving artifacts.
-    #[error("artifact file {path}: {source}")]
+    #[error("artifact file {path}")]
     Io {
         /// The local path.
         path: String,

@@ -1,13 +1,32 @@
-//! Errors of the lifecycle operations.
+//! Errors of the lifecycle operations. Each variant either shows its cause
+//! in its message or returns it from `source()`, never both, so a printed
+//! chain names every cause once.
 
 use ario_mlflow_client::MlflowError;
+
+/// What kind of failure an error is, for callers that map errors to exit
+/// codes or HTTP statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// MLflow, a gateway or the bundler could not be reached: try again later.
+    Unavailable,
+    /// A model was refused (files differ from the anchor, or a gate said no).
+    Refused,
+    /// The input names nothing usable or is not well-formed.
+    InvalidInput,
+    /// MLflow answered with an error or something we cannot read.
+    Mlflow,
+    /// A local file, key, wallet or the outbox failed.
+    Local,
+}
 
 /// Why a lifecycle operation did not complete.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProvenanceError {
     /// MLflow refused or could not be reached.
-    #[error("MLflow: {0}")]
+    #[error(transparent)]
     Mlflow(#[from] MlflowError),
     /// The signing key could not be loaded.
     #[error(transparent)]
@@ -19,11 +38,14 @@ pub enum ProvenanceError {
     #[error(transparent)]
     Outbox(#[from] crate::outbox::OutboxError),
     /// A value cannot be canonicalized (non-finite number, depth, …).
-    #[error("cannot canonicalize: {0}")]
+    #[error("cannot canonicalize the payload")]
     Canon(#[from] ario_envelope::jcs::CanonError),
-    /// Signing failed.
-    #[error("cannot sign: {0}")]
+    /// Signing the envelope failed.
+    #[error("cannot sign the envelope")]
     Sign(#[from] ario_envelope::envelope::SignError),
+    /// Signing the upload's data item failed.
+    #[error("cannot sign the data item: {0}")]
+    DataItem(String),
     /// A training run without dataset inputs.
     #[error("run {run_id} has no logged dataset inputs; log one with mlflow.log_input(dataset, context=...) or pass --allow-empty-datasets")]
     NoDatasetInputs {
@@ -64,21 +86,70 @@ pub enum ProvenanceError {
         /// Run id in the source.
         parsed: String,
     },
+    /// MLflow's answer lacked something it always carries.
+    #[error("MLflow's {operation} answer has no {missing}")]
+    IncompleteAnswer {
+        /// The operation.
+        operation: &'static str,
+        /// What was missing.
+        missing: &'static str,
+    },
+    /// A model URI that does not parse.
+    #[error(transparent)]
+    ModelUri(#[from] ario_mlflow_client::uri::UriError),
     /// The model's files differ from what was anchored.
     #[error(transparent)]
-    Integrity(#[from] crate::decision::IntegrityError),
+    Integrity(#[from] crate::integrity::IntegrityError),
+    /// `require_verified` and no anchored hash to check the model against.
+    #[error("{model_uri}: no anchored artifact hash to check the model against")]
+    Unverifiable {
+        /// The URI opened.
+        model_uri: String,
+    },
     /// The verify-status gate refused.
     #[error(transparent)]
-    Gate(#[from] crate::decision::GateError),
-    /// Bad input from the caller.
-    #[error("{0}")]
-    Invalid(String),
+    Gate(#[from] crate::gate::GateError),
     /// Local file I/O.
-    #[error("{path}: {error}")]
+    #[error("{}", path.display())]
     Io {
         /// The path.
         path: std::path::PathBuf,
         /// Why.
+        #[source]
         error: std::io::Error,
     },
+}
+
+impl ProvenanceError {
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        use ProvenanceError as E;
+        match self {
+            E::Mlflow(MlflowError::Unreachable { .. }) => ErrorKind::Unavailable,
+            E::Mlflow(
+                MlflowError::UnsupportedTrackingUri { .. }
+                | MlflowError::Config(_)
+                | MlflowError::UnsafePath(_),
+            ) => ErrorKind::InvalidInput,
+            E::Mlflow(e) if e.is_not_found() => ErrorKind::InvalidInput,
+            E::Mlflow(_) | E::IncompleteAnswer { .. } => ErrorKind::Mlflow,
+            E::Gate(crate::gate::GateError::Service(
+                ario_gateway::verify_status::VerifyStatusError::Transport { .. },
+            )) => ErrorKind::Unavailable,
+            E::Integrity(_) | E::Unverifiable { .. } | E::Gate(_) => ErrorKind::Refused,
+            E::NoDatasetInputs { .. }
+            | E::AmbiguousModel { .. }
+            | E::NonFiniteMetric { .. }
+            | E::DatasetNotFound { .. }
+            | E::RunIdMismatch { .. }
+            | E::ModelUri(_)
+            | E::Canon(_) => ErrorKind::InvalidInput,
+            E::Key(_)
+            | E::Wallet(_)
+            | E::Outbox(_)
+            | E::Sign(_)
+            | E::DataItem(_)
+            | E::Io { .. } => ErrorKind::Local,
+        }
+    }
 }

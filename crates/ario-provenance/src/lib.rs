@@ -1,10 +1,29 @@
 //! Verifiable provenance for the MLflow lifecycle: anchor training runs,
-//! datasets, registrations, promotions and decisions as signed
+//! datasets, registrations, promotions, alias moves and decisions as signed
 //! `ario.mlflow/v1` envelopes on Arweave, and verify or audit them later
 //! against live MLflow — byte-compatible with the Python plugin
 //! `ar-io-mlflow` 0.3.0.
 //!
-//! Payload builders are pure and usable alone:
+//! A service that serves a model opens it through [`VerifiedModel`] (which
+//! refuses files that differ from the anchored hash) and records each
+//! decision (the full program is `examples/decisions.rs`):
+//!
+//! ```no_run
+//! use ario_provenance::{Anchorer, DecisionOptions, OpenOptions, VerifiedModel};
+//! use serde_json::json;
+//!
+//! # async fn serve() -> Result<(), ario_provenance::ProvenanceError> {
+//! let anchorer = Anchorer::from_env()?;
+//! let model = VerifiedModel::open(&anchorer, "models:/iris@champion", OpenOptions::default()).await?;
+//! let decision = model
+//!     .record_decision(&json!({"sepal_length": 5.1}), &json!([0]), DecisionOptions::default())
+//!     .await?;
+//! println!("decision {} anchoring in the background", decision.decision_id);
+//! # Ok(()) }
+//! ```
+//!
+//! An auditor needs only a [`Verifier`]: it holds no key, wallet or outbox.
+//! The payload builders are pure and usable alone:
 //!
 //! ```
 //! use std::collections::BTreeMap;
@@ -17,31 +36,46 @@
 //!     "a78b41433b77260e60ab8b805d7a448552b1018dbd8b7961ab2a71b20928744e"
 //! );
 //! ```
-//!
-//! Everything that talks to MLflow and the bundler goes through
-//! [`Provenance`] (`Provenance::from_env()`): [`Provenance::anchor_run`],
-//! [`Provenance::create_model_version`], [`Provenance::transition_stage`],
-//! [`Provenance::set_alias`], [`decision::VerifiedModel`],
-//! [`Provenance::verify_run`] and friends, [`Provenance::audit`], and
-//! [`Provenance::retry`] for the outbox.
 
 pub mod audit;
-pub mod context;
-pub mod decision;
-pub mod error;
+pub mod event;
 pub mod keystore;
-pub mod mlflow_io;
+pub mod layout;
 pub mod numbers;
 pub mod outbox;
 pub mod payload;
-pub mod registry;
 pub mod report;
 pub mod tags;
-pub mod training;
 pub mod verify;
 
-pub use context::{Committed, Provenance, Settings};
-pub use decision::{IntegrityError, VerifiedModel};
-pub use error::ProvenanceError;
-pub use registry::{AnchorHandle, AnchorStatus};
-pub use verify::{Status, Verification};
+mod anchorer;
+mod decision;
+mod delivery;
+mod error;
+mod gate;
+mod integrity;
+mod model;
+
+mod pipeline;
+mod registry;
+mod run_facts;
+mod tasks;
+mod training;
+mod verifier;
+mod writeback;
+
+pub use anchorer::{Anchorer, Settings};
+pub use decision::{Decision, DecisionOptions};
+pub use error::{ErrorKind, ProvenanceError};
+pub use event::{EventKind, Subject};
+pub use gate::{gate_outcome, Gate, GateError, GatePolicy};
+pub use integrity::{IntegrityError, IntegrityVerdict, ModelFiles};
+pub use model::{OpenOptions, VerifiedModel};
+pub use pipeline::{signed_at_now, Committed, APP_VERSION, SPEC_VERSION};
+pub use registry::ModelVersionRef;
+pub use tasks::{AnchorHandle, AnchorStatus};
+pub use training::{AnchorRunOptions, ArtifactStatus, DatasetAnchor, RunAnchor};
+pub use verifier::Verifier;
+pub use verify::verdict::{Outcome, Row, Status};
+pub use verify::{Expect, TargetKind, Verification};
+pub use writeback::Writeback;

@@ -10,63 +10,7 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-/// What must be written back to MLflow once an envelope is on Arweave.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Writeback {
-    /// Training: run tags, and the registered model's chain head.
-    Training {
-        /// The run.
-        run_id: String,
-        /// Registered model whose `ario.last_training_hash` advances.
-        registered_model: Option<String>,
-        /// The payload hash (the chain head value).
-        payload_hash: String,
-    },
-    /// A dataset anchored for a run: `ario.dataset_anchor_tx.<name>`.
-    Dataset {
-        /// The run, if anchored from one.
-        run_id: Option<String>,
-        /// The dataset name.
-        name: String,
-    },
-    /// Registration: model-version tags and the source run's receipt.
-    Registration {
-        /// Model name.
-        name: String,
-        /// Version.
-        version: String,
-        /// Source run (receipt goes there).
-        run_id: Option<String>,
-    },
-    /// Stage transition.
-    Promotion {
-        /// Model name.
-        name: String,
-        /// Version.
-        version: String,
-        /// The version's run.
-        run_id: Option<String>,
-    },
-    /// Alias move.
-    Alias {
-        /// Model name.
-        name: String,
-        /// Version.
-        version: String,
-        /// The version's run.
-        run_id: Option<String>,
-    },
-    /// Prediction: trace tags and the receipt next to the payload.
-    Prediction {
-        /// The decision.
-        decision_id: String,
-        /// The trace, when one was written.
-        trace_id: Option<String>,
-        /// The model's run.
-        run_id: Option<String>,
-    },
-}
+pub use crate::writeback::Writeback;
 
 /// Where an outbox item stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

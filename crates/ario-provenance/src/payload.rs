@@ -10,23 +10,8 @@ use ario_envelope::encoding::sha256_hex;
 use ario_envelope::jcs::{canonicalize, CanonError};
 use serde_json::{Map, Value};
 
+use crate::event::EventKind;
 use crate::numbers::round6;
-
-/// Event types of the `ario.mlflow/v1` profile.
-pub mod event {
-    /// A finished training run.
-    pub const TRAINING: &str = "training_complete";
-    /// A dataset.
-    pub const DATASET: &str = "dataset";
-    /// A model version registration.
-    pub const REGISTRATION: &str = "model_registered";
-    /// A stage transition.
-    pub const STAGE: &str = "stage_transition";
-    /// An alias move (our additive event, spec §11).
-    pub const ALIAS: &str = "alias_set";
-    /// One prediction.
-    pub const PREDICTION: &str = "prediction";
-}
 
 /// Canonical (RFC 8785) bytes of a payload.
 pub fn canonical(payload: &Value) -> Result<Vec<u8>, CanonError> {
@@ -133,7 +118,7 @@ pub fn dataset_inputs(records: &[DatasetRecord]) -> Value {
 /// A standalone `dataset` payload.
 pub fn dataset(record: &DatasetRecord) -> Value {
     let mut m = Map::new();
-    m.insert("event_type".into(), event::DATASET.into());
+    m.insert("event_type".into(), EventKind::Dataset.wire_name().into());
     m.insert("name".into(), opt(&record.name));
     m.insert("source".into(), opt(&record.source));
     m.insert("source_type".into(), opt(&record.source_type));
@@ -213,7 +198,7 @@ pub fn training_live_fields(f: &TrainingFields) -> Map<String, Value> {
 /// A `training_complete` payload.
 pub fn training(f: &TrainingFields, metadata: &BTreeMap<String, Value>) -> Value {
     let mut m = Map::new();
-    m.insert("event_type".into(), event::TRAINING.into());
+    m.insert("event_type".into(), EventKind::Training.wire_name().into());
     m.insert("run_id".into(), f.run_id.clone().into());
     m.extend(training_live_fields(f));
     if !m.contains_key("dataset_inputs") {
@@ -234,7 +219,10 @@ pub fn registration(
     metadata: &BTreeMap<String, Value>,
 ) -> Value {
     let mut m = Map::new();
-    m.insert("event_type".into(), event::REGISTRATION.into());
+    m.insert(
+        "event_type".into(),
+        EventKind::Registration.wire_name().into(),
+    );
     m.insert("model_name".into(), name.into());
     m.insert("model_version".into(), version.into());
     m.insert(
@@ -263,7 +251,10 @@ pub fn stage_transition(
     metadata: &BTreeMap<String, Value>,
 ) -> Value {
     let mut m = Map::new();
-    m.insert("event_type".into(), event::STAGE.into());
+    m.insert(
+        "event_type".into(),
+        EventKind::StageTransition.wire_name().into(),
+    );
     m.insert("model_name".into(), name.into());
     m.insert("model_version".into(), version.into());
     m.insert("from_stage".into(), from_stage.into());
@@ -281,7 +272,7 @@ pub fn alias_set(
     metadata: &BTreeMap<String, Value>,
 ) -> Value {
     let mut m = Map::new();
-    m.insert("event_type".into(), event::ALIAS.into());
+    m.insert("event_type".into(), EventKind::AliasSet.wire_name().into());
     m.insert("model_name".into(), name.into());
     m.insert("model_version".into(), version.into());
     m.insert("alias".into(), alias.into());
@@ -342,7 +333,10 @@ pub struct PredictionFields {
 /// A `prediction` payload.
 pub fn prediction(f: &PredictionFields, metadata: &BTreeMap<String, Value>) -> Value {
     let mut m = Map::new();
-    m.insert("event_type".into(), event::PREDICTION.into());
+    m.insert(
+        "event_type".into(),
+        EventKind::Prediction.wire_name().into(),
+    );
     m.insert("decision_id".into(), f.decision_id.clone().into());
     m.insert("model_name".into(), f.model_name.clone().into());
     m.insert("model_version".into(), f.model_version.clone().into());

@@ -20,6 +20,6 @@ pub fn audit_html(audit: &Audit) -> Result<String, ReportError> {
     Ok(t.render(context! {
         a => audit,
         exit_code => audit.exit_code(),
-        tool_version => crate::context::APP_VERSION,
+        tool_version => crate::pipeline::APP_VERSION,
     })?)
 }

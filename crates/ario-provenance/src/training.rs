@@ -4,19 +4,21 @@
 use std::collections::BTreeMap;
 
 use ario_envelope::encoding::sha256_hex;
-use ario_mlflow_client::generated::types;
-use ario_mlflow_client::resolve::ModelLocation;
-use ario_mlflow_client::{MlflowClient, MlflowError};
-use serde_json::{json, Value};
+use ario_envelope::envelope::{Envelope, GENESIS};
+use ario_mlflow_client::records::run_root;
+use ario_mlflow_client::TagTarget;
+use serde_json::Value;
 
-use crate::context::{pretty, Committed, Provenance};
+use crate::anchorer::Anchorer;
 use crate::error::ProvenanceError;
-use crate::mlflow_io as io;
-use crate::outbox::Writeback;
-use crate::payload::{self, DatasetRecord, TrainingFields};
+use crate::event::{EventKind, Subject};
+use crate::payload::{self, DatasetRecord};
+use crate::pipeline::{Committed, PreparedEvent};
+use crate::run_facts::{model_location, run_datasets, training_fields};
 use crate::tags;
+use crate::writeback::Writeback;
 
-/// Options of [`Provenance::anchor_run`].
+/// Options of [`Anchorer::anchor_run`].
 #[derive(Debug, Clone, Default)]
 pub struct AnchorRunOptions {
     /// The logged model's path (required when the run logged several).
@@ -54,7 +56,7 @@ pub struct DatasetAnchor {
     pub committed: Committed,
 }
 
-/// What [`Provenance::anchor_run`] did.
+/// What [`Anchorer::anchor_run`] did.
 #[derive(Debug, Clone)]
 pub struct RunAnchor {
     /// The run.
@@ -70,7 +72,7 @@ pub struct RunAnchor {
     /// Registered model whose chain this extends.
     pub registered_model: Option<String>,
     /// The envelope (unsigned on a dry run).
-    pub envelope: Value,
+    pub envelope: Envelope,
     /// Signed and committed (absent on a dry run).
     pub committed: Option<Committed>,
     /// Hashing outcome.
@@ -85,164 +87,23 @@ pub struct RunAnchor {
     pub dataset_anchors: Vec<DatasetAnchor>,
 }
 
-/// Params of a run.
-pub fn run_params(run: &types::Run) -> BTreeMap<String, String> {
-    run.data
-        .as_ref()
-        .map(|d| {
-            d.params
-                .iter()
-                .map(|p| (p.key.clone(), p.value.clone()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Latest value of each metric; non-finite values are refused.
-pub fn run_metrics(
-    run_id: &str,
-    run: &types::Run,
-) -> Result<BTreeMap<String, f64>, ProvenanceError> {
-    let mut out = BTreeMap::new();
-    for m in run
-        .data
-        .as_ref()
-        .map(|d| d.metrics.as_slice())
-        .unwrap_or_default()
-    {
-        let v = match &m.value {
-            types::MetricValue::Double(v) if v.is_finite() => *v,
-            types::MetricValue::Double(v) => {
-                return Err(ProvenanceError::NonFiniteMetric {
-                    run_id: run_id.into(),
-                    key: m.key.clone(),
-                    value: v.to_string(),
-                })
-            }
-            types::MetricValue::String(s) => {
-                return Err(ProvenanceError::NonFiniteMetric {
-                    run_id: run_id.into(),
-                    key: m.key.clone(),
-                    value: s.clone(),
-                })
-            }
-        };
-        out.insert(m.key.clone(), v);
-    }
-    Ok(out)
-}
-
-/// The run's logged datasets, in logged order.
-pub fn run_datasets(run: &types::Run) -> Vec<DatasetRecord> {
-    run.inputs
-        .as_ref()
-        .map(|i| i.dataset_inputs.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|di| {
-            let ds = di.dataset.as_ref()?;
-            Some(DatasetRecord {
-                name: ds.name.clone(),
-                source: ds.source.clone(),
-                source_type: ds.source_type.clone(),
-                digest: ds.digest.clone(),
-                schema: ds.schema.clone(),
-                context: di
-                    .tags
-                    .iter()
-                    .find(|t| t.key == "mlflow.data.context")
-                    .map(|t| t.value.clone()),
-            })
-        })
-        .collect()
-}
-
-/// The model directory of a run: the explicit path, else the single logged
-/// model; several logged models are an error when `strict`, else `model`.
-pub async fn model_location(
-    c: &MlflowClient,
-    run_id: &str,
-    run: &types::Run,
-    artifact_path: Option<&str>,
-    strict: bool,
-) -> Result<ModelLocation, ProvenanceError> {
-    if let Some(p) = artifact_path {
-        return Ok(c.run_path_location(run_id, p).await?);
-    }
-    let locations = c.run_model_locations(run).await.unwrap_or_default();
-    match locations.len() {
-        1 => Ok(locations
+impl Anchorer {
+    /// The dataset named `name` among a run's logged inputs.
+    pub async fn logged_dataset(
+        &self,
+        run_id: &str,
+        name: &str,
+    ) -> Result<DatasetRecord, ProvenanceError> {
+        let run = self.mlflow().run(run_id).await?;
+        run_datasets(&run)
             .into_iter()
-            .next()
-            .ok_or_else(|| ProvenanceError::Invalid("model location vanished".into()))?),
-        0 => Ok(c.run_path_location(run_id, "model").await?),
-        _ if strict => Err(ProvenanceError::AmbiguousModel {
-            run_id: run_id.into(),
-            paths: locations.into_iter().map(|l| l.name).collect(),
-        }),
-        _ => Ok(c.run_path_location(run_id, "model").await?),
+            .find(|d| d.name.as_deref() == Some(name))
+            .ok_or_else(|| ProvenanceError::DatasetNotFound {
+                run_id: run_id.into(),
+                name: name.into(),
+            })
     }
-}
 
-/// `relpath -> sha256hex` of every file below the model directory, except
-/// MLflow's `registered_model_meta` bookkeeping (at any depth).
-pub async fn checksums(
-    c: &MlflowClient,
-    loc: &ModelLocation,
-) -> Result<BTreeMap<String, String>, MlflowError> {
-    let files = c.list_artifacts(&loc.root, &loc.dir).await?;
-    let prefix = if loc.dir.is_empty() {
-        String::new()
-    } else {
-        format!("{}/", loc.dir.trim_end_matches('/'))
-    };
-    let mut out = BTreeMap::new();
-    for f in files {
-        let rel = f.path.strip_prefix(&prefix).unwrap_or(&f.path).to_owned();
-        if rel.rsplit('/').next() == Some("registered_model_meta") || rel.is_empty() {
-            continue;
-        }
-        let h = c.hash_artifact(&loc.root, &f.path).await?;
-        out.insert(rel, h);
-    }
-    Ok(out)
-}
-
-/// Everything of a run that a training payload re-derives from live MLflow.
-pub async fn training_fields(
-    c: &MlflowClient,
-    run_id: &str,
-    run: &types::Run,
-    loc: &ModelLocation,
-) -> Result<(TrainingFields, Result<(), String>), ProvenanceError> {
-    let tags = io::run_tags(run);
-    let (artifact_checksums, hashed) = match checksums(c, loc).await {
-        Ok(m) => (m, Ok(())),
-        Err(e) => (BTreeMap::new(), Err(e.to_string())),
-    };
-    Ok((
-        TrainingFields {
-            run_id: run_id.into(),
-            params: run_params(run),
-            metrics: run_metrics(run_id, run)?,
-            artifact_checksums,
-            source_name: tags.get("mlflow.source.name").cloned().unwrap_or_default(),
-            git_commit: tags
-                .get("mlflow.source.git.commit")
-                .cloned()
-                .unwrap_or_default(),
-            dataset_inputs: Some(run_datasets(run)),
-        },
-        hashed,
-    ))
-}
-
-/// The subject of a dataset envelope.
-pub fn dataset_subject(r: &DatasetRecord) -> Value {
-    json!({"type": "mlflow_dataset", "name": r.name, "digest": r.digest})
-}
-
-impl Provenance {
     /// Anchors one dataset as a standalone `dataset` event; with `run_id`,
     /// the run gets `ario.dataset_anchor_tx.<name>` once uploaded.
     pub async fn anchor_dataset(
@@ -250,27 +111,59 @@ impl Provenance {
         record: &DatasetRecord,
         run_id: Option<&str>,
     ) -> Result<DatasetAnchor, ProvenanceError> {
-        let p = payload::dataset(record);
-        let bytes = payload::canonical(&p)?;
+        let bytes = payload::canonical(&payload::dataset(record))?;
         let hash = sha256_hex(&bytes);
-        let unsigned = self.unsigned_envelope(
-            payload::event::DATASET,
-            dataset_subject(record),
-            &hash,
-            "GENESIS",
-        );
-        let (env, env_bytes) = self.sign(&unsigned)?;
-        let wb = Writeback::Dataset {
-            run_id: run_id.map(str::to_owned),
-            name: record.name.clone().unwrap_or_default(),
-        };
-        let committed = self.commit_and_write_back(env, env_bytes, wb).await?;
+        let name = record.name.clone().unwrap_or_default();
+        let committed = self
+            .commit(PreparedEvent {
+                kind: EventKind::Dataset,
+                subject: Subject::Dataset {
+                    name: record.name.clone(),
+                    digest: record.digest.clone(),
+                },
+                payload_bytes: bytes.clone(),
+                previous_hash: GENESIS.into(),
+                store_in: None,
+                pre_tags: vec![],
+                writeback: Writeback::Dataset {
+                    run_id: run_id.map(str::to_owned),
+                    name: name.clone(),
+                },
+            })
+            .await?;
         Ok(DatasetAnchor {
-            name: record.name.clone().unwrap_or_default(),
+            name,
             payload_bytes: bytes,
             payload_hash: hash,
             committed,
         })
+    }
+
+    /// The chain link of a run's training anchor: the registered model's
+    /// head when the run backs a version, else `GENESIS`. A failed lookup is
+    /// an error, never a silent `GENESIS`.
+    async fn training_chain(
+        &self,
+        run_id: &str,
+    ) -> Result<(Option<String>, String), ProvenanceError> {
+        let c = self.mlflow();
+        let filter = format!("run_id='{}'", run_id.replace('\'', "\\'"));
+        let model = c
+            .search_versions(&filter)
+            .await?
+            .into_iter()
+            .find_map(|mv| mv.name);
+        let Some(m) = model else {
+            return Ok((None, GENESIS.into()));
+        };
+        let head = c
+            .registered_model(&m)
+            .await?
+            .tags
+            .into_iter()
+            .find(|t| t.key == tags::LAST_TRAINING_HASH)
+            .map_or_else(|| GENESIS.to_owned(), |t| t.value);
+        Ok((Some(m), head))
     }
 
     /// Anchors a finished training run exactly as the plugin's `anchor()`:
@@ -286,7 +179,7 @@ impl Provenance {
         let loc = model_location(c, run_id, &run, opts.artifact_path.as_deref(), true).await?;
         let (fields, hashed) = training_fields(c, run_id, &run, &loc).await?;
         let (artifact_status, artifact_error) = match &hashed {
-            Err(e) => (ArtifactStatus::HashFailed, Some(e.clone())),
+            Err(e) => (ArtifactStatus::HashFailed, Some(e.to_string())),
             Ok(()) if fields.artifact_checksums.is_empty() => (ArtifactStatus::NoArtifacts, None),
             Ok(()) => (ArtifactStatus::Hashed, None),
         };
@@ -300,40 +193,23 @@ impl Provenance {
         let p = payload::training(&fields, &opts.metadata);
         let payload_bytes = payload::canonical(&p)?;
         let payload_hash = sha256_hex(&payload_bytes);
-        let filter = format!("run_id='{}'", run_id.replace('\'', "\\'"));
-        let registered_model = io::search_versions(c, &filter)
-            .await
-            .ok()
-            .and_then(|v| v.into_iter().next())
-            .and_then(|mv| mv.name);
-        let previous_hash = match &registered_model {
-            Some(m) => io::registered_model(c, m)
-                .await
-                .ok()
-                .and_then(|rm| {
-                    rm.tags
-                        .into_iter()
-                        .find(|t| t.key == tags::LAST_TRAINING_HASH)
-                        .map(|t| t.value)
-                })
-                .unwrap_or_else(|| "GENESIS".into()),
-            None => "GENESIS".into(),
+        let (registered_model, previous_hash) = self.training_chain(run_id).await?;
+        let subject = Subject::Run {
+            run_id: run_id.into(),
         };
-        let subject = json!({"type": "mlflow_run", "run_id": run_id});
-        let unsigned = self.unsigned_envelope(
-            payload::event::TRAINING,
-            subject,
-            &payload_hash,
-            &previous_hash,
-        );
         let mut out = RunAnchor {
             run_id: run_id.into(),
             payload: p,
+            envelope: self.unsigned_envelope(
+                EventKind::Training,
+                &subject,
+                &payload_hash,
+                &previous_hash,
+            ),
             payload_bytes,
             payload_hash,
             previous_hash,
             registered_model,
-            envelope: unsigned.clone(),
             committed: None,
             artifact_status,
             artifact_error,
@@ -352,35 +228,34 @@ impl Provenance {
                 }
             }
         }
-        let (env, env_bytes) = self.sign(&unsigned)?;
-        // MLflow first: once the envelope is in the outbox, everything a
-        // verifier needs besides the transaction id is already stored.
-        let root = io::run_root(&run)?;
-        self.put_artifact(&root, "ario/payload.json", out.payload_bytes.clone())
-            .await?;
-        self.put_artifact(&root, "ario/proof.json", pretty(&env))
-            .await?;
-        let mut base = vec![
-            (tags::PUBLIC_KEY, self.public_key_hex()),
-            (tags::VERIFY_STATUS, "signed".to_owned()),
-            (tags::PAYLOAD_HASH, out.payload_hash.clone()),
+        let target = TagTarget::Run(run_id.into());
+        let mut pre_tags = vec![
+            (target.clone(), tags::PUBLIC_KEY, self.public_key_hex()),
+            (target.clone(), tags::VERIFY_STATUS, "signed".to_owned()),
+            (target.clone(), tags::PAYLOAD_HASH, out.payload_hash.clone()),
         ];
         if let Some(h) = &out.artifact_hash {
-            base.push((tags::ARTIFACT_HASH, h.clone()));
+            pre_tags.push((target.clone(), tags::ARTIFACT_HASH, h.clone()));
         }
-        base.extend(self.wallet_tags());
-        for (k, v) in &base {
-            io::set_run_tag(c, run_id, k, v).await?;
+        for (k, v) in self.wallet_tags() {
+            pre_tags.push((target.clone(), k, v));
         }
-        let wb = Writeback::Training {
-            run_id: run_id.into(),
-            registered_model: out.registered_model.clone(),
-            payload_hash: out.payload_hash.clone(),
-        };
         let committed = self
-            .commit_and_write_back(env.clone(), env_bytes, wb)
+            .commit(PreparedEvent {
+                kind: EventKind::Training,
+                subject,
+                payload_bytes: out.payload_bytes.clone(),
+                previous_hash: out.previous_hash.clone(),
+                store_in: Some(run_root(&run)?),
+                pre_tags,
+                writeback: Writeback::Training {
+                    run_id: run_id.into(),
+                    registered_model: out.registered_model.clone(),
+                    payload_hash: out.payload_hash.clone(),
+                },
+            })
             .await?;
-        out.envelope = env;
+        out.envelope = committed.envelope.clone();
         out.committed = Some(committed);
         Ok(out)
     }

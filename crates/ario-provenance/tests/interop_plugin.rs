@@ -14,12 +14,11 @@ use ario_envelope::jcs::canonicalize;
 use ario_gateway::ans104::item::UnsignedItem;
 use ario_gateway::turbo::{envelope_tags, TurboClient};
 use ario_gateway::wallet::Wallet;
-use ario_mlflow_client::ArtifactRoot;
-use ario_provenance::decision::{DecisionOptions, OpenOptions, VerifiedModel};
-use ario_provenance::mlflow_io as io;
-use ario_provenance::training::AnchorRunOptions;
-use ario_provenance::verify::Expect;
-use ario_provenance::{tags, Provenance, Status};
+use ario_mlflow_client::{ArtifactRoot, TagTarget};
+use ario_provenance::{
+    tags, AnchorRunOptions, Anchorer, DecisionOptions, Expect, OpenOptions, Status, TargetKind,
+    VerifiedModel,
+};
 use serde_json::{json, Value};
 
 /// Uploads an envelope to the devnet as the plugin's Turbo upload would.
@@ -40,12 +39,12 @@ async fn upload(devnet_url: &str, envelope: &Value) -> String {
         .id
 }
 
-async fn artifact(p: &Provenance, root: &ArtifactRoot, path: &str) -> Vec<u8> {
+async fn artifact(p: &Anchorer, root: &ArtifactRoot, path: &str) -> Vec<u8> {
     p.mlflow().read_artifact(root, path, 1 << 20).await.unwrap()
 }
 
 /// The one `ario/<dir>/<id>/` event directory under a run.
-async fn event_dir(p: &Provenance, root: &ArtifactRoot, dir: &str) -> String {
+async fn event_dir(p: &Anchorer, root: &ArtifactRoot, dir: &str) -> String {
     let files = p.mlflow().list_artifacts(root, dir).await.unwrap();
     let f = files
         .iter()
@@ -72,7 +71,7 @@ async fn plugin_proofs_verify_with_us() {
         .unwrap();
     let run_id = out["run_id"].as_str().unwrap();
     let version = out["version"].as_str().unwrap();
-    let root = io::run_root(&p.mlflow().run(run_id).await.unwrap()).unwrap();
+    let root = p.mlflow().run_root(run_id).await.unwrap();
 
     // Our rebuilt training payload is the plugin's, byte for byte.
     let theirs = hex::decode(out["training"]["payload_hex"].as_str().unwrap()).unwrap();
@@ -97,7 +96,8 @@ async fn plugin_proofs_verify_with_us() {
 
     // Training.
     let tx = upload(&f.devnet.url(), &out["training"]["envelope"]).await;
-    io::set_run_tag(p.mlflow(), run_id, tags::TRAINING_TX, &tx)
+    p.mlflow()
+        .set_tag(&TagTarget::Run(run_id.into()), tags::TRAINING_TX, &tx)
         .await
         .unwrap();
     let v = p.verify_run(run_id, false).await.unwrap();
@@ -112,7 +112,9 @@ async fn plugin_proofs_verify_with_us() {
     let env: Value =
         serde_json::from_slice(&artifact(p, &root, "ario/registration_proof.json").await).unwrap();
     let tx = upload(&f.devnet.url(), &env).await;
-    io::set_version_tag(p.mlflow(), &name, version, tags::REGISTRATION_TX, &tx)
+    let target = TagTarget::Version(name.clone(), version.into());
+    p.mlflow()
+        .set_tag(&target, tags::REGISTRATION_TX, &tx)
         .await
         .unwrap();
     let v = p.verify_model(&name, version, false).await.unwrap();
@@ -124,15 +126,10 @@ async fn plugin_proofs_verify_with_us() {
         serde_json::from_slice(&artifact(p, &root, &format!("{dir}/proof.json")).await).unwrap();
     assert_eq!(env["event_type"], "stage_transition");
     let tx = upload(&f.devnet.url(), &env).await;
-    let expect = Expect {
-        subject: [
-            ("name".to_string(), name.clone()),
-            ("version".to_string(), version.to_string()),
-        ]
-        .into(),
-        dataset_run: None,
-    };
-    let v = p.verify_tx("model", "promotion", &tx, &expect).await;
+    let expect = Expect::Version(name.clone(), version.into());
+    let v = p
+        .verify_tx(TargetKind::Model, "promotion", &tx, &expect)
+        .await;
     assert_eq!(v.status, Status::Verified, "promotion {:#?}", v.rows);
 
     // Prediction (trace written by the plugin's traced predict).
@@ -145,7 +142,8 @@ async fn plugin_proofs_verify_with_us() {
     )
     .unwrap();
     let tx = upload(&f.devnet.url(), &env).await;
-    io::set_trace_tag(p.mlflow(), trace_id, tags::PREDICTION_TX, &tx)
+    p.mlflow()
+        .set_tag(&TagTarget::Trace(trace_id.into()), tags::PREDICTION_TX, &tx)
         .await
         .unwrap();
     let v = p.verify_trace(trace_id, false).await.unwrap();
@@ -175,7 +173,7 @@ async fn our_proofs_verify_with_the_plugin_and_the_kernel() {
         )
         .await
         .unwrap();
-    let version = mv.version.unwrap();
+    let version = mv.version;
     common::assert_anchored(&h).await;
     let (_, h) = p
         .transition_stage(&name, &version, "Production", false, BTreeMap::new())
@@ -208,11 +206,11 @@ async fn our_proofs_verify_with_the_plugin_and_the_kernel() {
         .unwrap();
     common::assert_anchored(&d.handle).await;
 
-    let root = io::run_root(&p.mlflow().run(run_id).await.unwrap()).unwrap();
+    let root = p.mlflow().run_root(run_id).await.unwrap();
     let hexof = |b: &[u8]| hex::encode(b);
     let mut items = vec![
-        json!({"name": "training", "envelope": a.committed.as_ref().unwrap().envelope, "payload_hex": hexof(&a.payload_bytes), "live": true}),
-        json!({"name": "dataset", "envelope": a.dataset_anchors[0].committed.envelope, "payload_hex": hexof(&a.dataset_anchors[0].payload_bytes), "live": false}),
+        json!({"name": "training", "envelope": a.committed.as_ref().unwrap().envelope.to_value(), "payload_hex": hexof(&a.payload_bytes), "live": true}),
+        json!({"name": "dataset", "envelope": a.dataset_anchors[0].committed.envelope.to_value(), "payload_hex": hexof(&a.dataset_anchors[0].payload_bytes), "live": false}),
     ];
     let reg_env: Value =
         serde_json::from_slice(&artifact(p, &root, "ario/registration_proof.json").await).unwrap();

@@ -9,21 +9,21 @@ use std::collections::BTreeMap;
 
 use ario_gateway::devnet::Faults;
 use ario_mlflow_client::generated::types;
+use ario_mlflow_client::records::version_tags;
 use ario_mlflow_client::MlflowError;
-use ario_provenance::decision::{DecisionOptions, OpenOptions, VerifiedModel};
-use ario_provenance::mlflow_io as io;
 use ario_provenance::outbox::OutboxState;
-use ario_provenance::training::AnchorRunOptions;
-use ario_provenance::verify::Outcome;
-use ario_provenance::{tags, ProvenanceError, Status};
+use ario_provenance::{
+    tags, AnchorRunOptions, DecisionOptions, EventKind, OpenOptions, Outcome, ProvenanceError,
+    Status, VerifiedModel,
+};
 use serde_json::json;
 
 fn md() -> BTreeMap<String, serde_json::Value> {
     [("service_name".to_string(), json!("lifecycle-test"))].into()
 }
 
-async fn run_tags(p: &ario_provenance::Provenance, run_id: &str) -> BTreeMap<String, String> {
-    io::run_tags(&p.mlflow().run(run_id).await.unwrap())
+async fn run_tags(p: &ario_provenance::Anchorer, run_id: &str) -> BTreeMap<String, String> {
+    p.mlflow().run_tags(run_id).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -80,7 +80,7 @@ async fn lifecycle_verifies_and_every_tampering_is_caught() {
         .create_model_version(&name, &format!("runs:/{run_id}/model"), Some(run_id), md())
         .await
         .unwrap();
-    let version = mv.version.unwrap();
+    let version = mv.version;
     common::assert_anchored(&h).await;
     let v = p.verify_model(&name, &version, true).await.unwrap();
     assert_eq!(v.status, Status::Verified, "{:#?}", v.rows);
@@ -135,7 +135,7 @@ async fn lifecycle_verifies_and_every_tampering_is_caught() {
 
     // The audit covers every stage, not only the latest promotion.
     let audit = p.audit(&name, &version, None).await.unwrap();
-    let kinds: Vec<&str> = audit.stages.iter().map(|s| s.stage.as_str()).collect();
+    let kinds: Vec<&str> = audit.stages.iter().map(|s| s.stage.stage_name()).collect();
     assert_eq!(
         kinds,
         [
@@ -211,7 +211,7 @@ async fn lifecycle_verifies_and_every_tampering_is_caught() {
     assert_eq!(v.rows[1].outcome, Outcome::Fail);
 
     // Tampering 3: the registration payload artifact is overwritten.
-    let root = io::run_root(&p.mlflow().run(run_id).await.unwrap()).unwrap();
+    let root = p.mlflow().run_root(run_id).await.unwrap();
     p.mlflow()
         .upload_artifact(
             &root,
@@ -220,11 +220,7 @@ async fn lifecycle_verifies_and_every_tampering_is_caught() {
         )
         .await
         .unwrap();
-    let before = io::version_tags(
-        &io::model_version(p.mlflow(), &name, &version)
-            .await
-            .unwrap(),
-    );
+    let before = version_tags(&p.mlflow().model_version(&name, &version).await.unwrap());
     let v = p.verify_model(&name, &version, true).await.unwrap();
     assert_eq!(v.status, Status::Failed);
     assert!(
@@ -232,11 +228,7 @@ async fn lifecycle_verifies_and_every_tampering_is_caught() {
         "{:?}",
         v.rows[1]
     );
-    let after = io::version_tags(
-        &io::model_version(p.mlflow(), &name, &version)
-            .await
-            .unwrap(),
-    );
+    let after = version_tags(&p.mlflow().model_version(&name, &version).await.unwrap());
     assert_eq!(before, after, "a failed verification writes nothing back");
 
     // Tampering 4: a model file is overwritten → open refuses, training fails.
@@ -311,7 +303,7 @@ async fn gateway_down_goes_to_the_outbox_and_retry_completes() {
         p.verify_run(run_id, true).await.unwrap().status,
         Status::NotAnchored
     );
-    let pending = p.outbox().unwrap().list(&[OutboxState::Pending]).unwrap();
+    let pending = p.outbox().list(&[OutboxState::Pending]).unwrap();
     assert_eq!(
         pending
             .iter()
@@ -345,47 +337,43 @@ async fn gateway_down_goes_to_the_outbox_and_retry_completes() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_process_killed_after_signing_loses_nothing() {
+async fn a_new_process_uploads_what_an_earlier_one_signed() {
     let (devnet, _dir) = common::devnet_with(|_| {}).await;
     let home = tempfile::tempdir().unwrap();
     // MLflow is not needed for a run-less dataset anchor.
     let closed = format!("http://{}", ario_test_support::closed_addr());
+    let record = ario_provenance::payload::DatasetRecord {
+        name: Some("d".into()),
+        digest: Some("1".into()),
+        ..Default::default()
+    };
     {
+        // Signed and durably staged; the upload never gets through, and the
+        // process goes away.
+        devnet.set_faults(Faults {
+            down: true,
+            ..Default::default()
+        });
         let p = common::provenance(&closed, &devnet.url(), home.path());
-        let unsigned = p.unsigned_envelope(
-            "dataset",
-            json!({"type": "mlflow_dataset", "name": "d", "digest": "1"}),
-            &"0".repeat(64),
-            "GENESIS",
-        );
-        let (env, bytes) = p.sign(&unsigned).unwrap();
-        // Staged (durably in the outbox) and then the process "dies".
-        p.stage(
-            env,
-            bytes,
-            ario_provenance::outbox::Writeback::Dataset {
-                run_id: None,
-                name: "d".into(),
-            },
-        )
-        .unwrap();
+        let d = p.anchor_dataset(&record, None).await.unwrap();
+        assert!(d.committed.tx_id().is_none());
+        devnet.set_faults(Faults::default());
     }
     let p = common::provenance(&closed, &devnet.url(), home.path());
-    assert_eq!(
-        p.outbox()
-            .unwrap()
-            .list(&[OutboxState::Pending])
-            .unwrap()
-            .len(),
-        1
-    );
+    let pending = p.outbox().list(&[OutboxState::Pending]).unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].writeback.kind(), EventKind::Dataset);
     let items = p.retry().await.unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].state, OutboxState::Anchored);
     let tx = items[0].tx_id.clone().unwrap();
     assert_eq!(devnet.store().len(), 1);
-    let fetched = p.reader().fetch_envelope(&tx).await.unwrap();
-    assert_eq!(fetched.bytes, items[0].envelope.as_bytes());
+    let v = p.verify_dataset(&tx, None).await;
+    assert_eq!(v.rows[0].outcome, Outcome::Pass, "{:#?}", v.rows);
+    assert_eq!(
+        ario_envelope::envelope::Envelope::canonical_bytes(v.envelope.as_ref().unwrap()).unwrap(),
+        items[0].envelope.as_bytes()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -409,7 +397,7 @@ async fn mlflow_unreachable_is_a_clear_error_and_nothing_is_written() {
         "{err:?}"
     );
     assert!(err.to_string().contains(&closed.to_string()), "{err}");
-    assert!(p.outbox().unwrap().list(&[]).unwrap().is_empty());
+    assert!(p.outbox().list(&[]).unwrap().is_empty());
     assert_eq!(devnet.store().len(), 0);
     let err = p
         .verify_run("0123456789abcdef0123456789abcdef", true)
@@ -446,7 +434,7 @@ async fn signing_key_persists_and_never_rotates() {
 #[tokio::test(flavor = "multi_thread")]
 async fn verify_status_gate_refuses_before_touching_mlflow() {
     use ario_gateway::verify_status::{Credential, VerifyStatusClient};
-    use ario_provenance::decision::{Gate, GateError, GatePolicy};
+    use ario_provenance::{Gate, GateError, GatePolicy};
     let status = |id: &str, outcome: &str, stale: bool| {
         json!({"asset_id": id, "tenant_id": "t", "agent_id": "a", "outcome": outcome, "last_verified_at": null,
                "max_age": 60, "stale": stale, "policy_hash": "p", "current_tx_id": null})

@@ -14,14 +14,14 @@ use std::time::Duration;
 use ario_gateway::config::GatewayConfig;
 use ario_gateway::devnet::{Devnet, DevnetOptions};
 use ario_mlflow_client::{MlflowClient, TrackingConfig};
-use ario_provenance::{Provenance, Settings};
+use ario_provenance::{Anchorer, Settings};
 use ario_test_support::{mlflow, MlflowServer};
 use serde_json::Value;
 
 pub struct Fixture {
     pub server: &'static MlflowServer,
     pub devnet: Devnet,
-    pub prov: Provenance,
+    pub prov: Anchorer,
     pub home: tempfile::TempDir,
     _devnet_dir: tempfile::TempDir,
 }
@@ -34,16 +34,15 @@ pub fn gateway(url: &str) -> GatewayConfig {
     g
 }
 
-pub fn provenance(mlflow_url: &str, devnet_url: &str, home: &std::path::Path) -> Provenance {
+pub fn provenance(mlflow_url: &str, devnet_url: &str, home: &std::path::Path) -> Anchorer {
     let client = MlflowClient::new(TrackingConfig::new(mlflow_url).unwrap()).unwrap();
-    Provenance::new(
+    Anchorer::new(
         client,
         gateway(devnet_url),
         Settings {
             home: home.to_owned(),
             signing_key: None,
             upload: true,
-            read_only: false,
         },
     )
     .unwrap()

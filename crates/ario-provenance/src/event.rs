@@ -1,0 +1,330 @@
+//! The lifecycle events we anchor and what each one is about.
+//!
+//! [`EventKind`] is the one vocabulary for an event: its wire name in the
+//! envelope and payload, the type of its subject, the label of its record row
+//! and its stage name in an audit. [`Subject`] is the typed `subject` member
+//! of an envelope.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// The wire value the plugin writes for a run it does not know (a model
+/// opened without a source run).
+pub const UNKNOWN_RUN: &str = "unknown";
+
+/// One kind of lifecycle event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EventKind {
+    /// A dataset (standalone `dataset` event).
+    Dataset,
+    /// A finished training run (`training_complete`).
+    Training,
+    /// A model version registration (`model_registered`).
+    Registration,
+    /// A stage transition (`stage_transition`).
+    StageTransition,
+    /// An alias move (`alias_set`, our additive event).
+    AliasSet,
+    /// One prediction (`prediction`).
+    Prediction,
+}
+
+impl EventKind {
+    /// Every kind, in lineage order.
+    pub const ALL: [EventKind; 6] = [
+        EventKind::Dataset,
+        EventKind::Training,
+        EventKind::Registration,
+        EventKind::StageTransition,
+        EventKind::AliasSet,
+        EventKind::Prediction,
+    ];
+
+    /// The `event_type` written in envelopes and payloads.
+    pub fn wire_name(self) -> &'static str {
+        match self {
+            EventKind::Dataset => "dataset",
+            EventKind::Training => "training_complete",
+            EventKind::Registration => "model_registered",
+            EventKind::StageTransition => "stage_transition",
+            EventKind::AliasSet => "alias_set",
+            EventKind::Prediction => "prediction",
+        }
+    }
+
+    /// The kind named by an `event_type`, if it is one of ours.
+    pub fn from_wire(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.wire_name() == name)
+    }
+
+    /// The `subject.type` of this kind's envelopes.
+    pub fn subject_type(self) -> SubjectType {
+        match self {
+            EventKind::Dataset => SubjectType::Dataset,
+            EventKind::Training => SubjectType::Run,
+            EventKind::Registration | EventKind::StageTransition | EventKind::AliasSet => {
+                SubjectType::ModelVersion
+            }
+            EventKind::Prediction => SubjectType::Prediction,
+        }
+    }
+
+    /// The label of the row that compares the record with MLflow.
+    pub fn record_label(self) -> &'static str {
+        match self {
+            EventKind::Dataset => "Dataset Record Matches",
+            EventKind::Training => "Training Record Matches",
+            EventKind::Registration => "Registration Record Matches",
+            EventKind::StageTransition => "Promotion Record Matches",
+            EventKind::AliasSet => "Alias Record Matches",
+            EventKind::Prediction => "Decision Record Matches",
+        }
+    }
+
+    /// The stage name of this kind in an audit.
+    pub fn stage_name(self) -> &'static str {
+        match self {
+            EventKind::Dataset => "dataset",
+            EventKind::Training => "training",
+            EventKind::Registration => "registration",
+            EventKind::StageTransition => "promotion",
+            EventKind::AliasSet => "alias",
+            EventKind::Prediction => "decision",
+        }
+    }
+
+    /// Whether MLflow keeps a second, independent copy of this kind's facts
+    /// that verification can re-derive the payload from. Promotions and
+    /// alias moves have none: their stored payload is all there is.
+    pub fn has_live_surface(self) -> bool {
+        !matches!(self, EventKind::StageTransition | EventKind::AliasSet)
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.wire_name())
+    }
+}
+
+/// The `subject.type` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SubjectType {
+    /// `mlflow_run`.
+    Run,
+    /// `mlflow_dataset`.
+    Dataset,
+    /// `mlflow_model_version`.
+    ModelVersion,
+    /// `mlflow_prediction`.
+    Prediction,
+}
+
+impl SubjectType {
+    /// The wire value.
+    pub fn wire_name(self) -> &'static str {
+        match self {
+            SubjectType::Run => "mlflow_run",
+            SubjectType::Dataset => "mlflow_dataset",
+            SubjectType::ModelVersion => "mlflow_model_version",
+            SubjectType::Prediction => "mlflow_prediction",
+        }
+    }
+}
+
+/// What an envelope is about: the typed `subject` member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// A training run.
+    Run {
+        /// The run id.
+        run_id: String,
+    },
+    /// A dataset.
+    Dataset {
+        /// Its name.
+        name: Option<String>,
+        /// MLflow's digest.
+        digest: Option<String>,
+    },
+    /// A model version.
+    ModelVersion {
+        /// Registered model name.
+        name: String,
+        /// Version.
+        version: String,
+    },
+    /// One decision.
+    Prediction {
+        /// The decision id.
+        decision_id: String,
+        /// The model's source run, when known.
+        model_run_id: Option<String>,
+        /// The MLflow trace written for it, when one was.
+        trace_id: Option<String>,
+    },
+}
+
+/// Why a `subject` member is not one we can read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubjectError {
+    /// No `subject` object.
+    #[error("the envelope has no subject object")]
+    Missing,
+    /// A `type` we do not know.
+    #[error("unknown subject type {0:?}")]
+    UnknownType(String),
+    /// A member this type needs is absent or not a string.
+    #[error("subject of type {subject_type} lacks {member}")]
+    MissingMember {
+        /// The subject type.
+        subject_type: &'static str,
+        /// The member.
+        member: &'static str,
+    },
+}
+
+fn member(v: &Value, k: &str) -> Option<String> {
+    v.get(k).and_then(Value::as_str).map(str::to_owned)
+}
+
+impl Subject {
+    /// Its `type`.
+    pub fn subject_type(&self) -> SubjectType {
+        match self {
+            Subject::Run { .. } => SubjectType::Run,
+            Subject::Dataset { .. } => SubjectType::Dataset,
+            Subject::ModelVersion { .. } => SubjectType::ModelVersion,
+            Subject::Prediction { .. } => SubjectType::Prediction,
+        }
+    }
+
+    /// The JSON member, as the plugin writes it.
+    pub fn to_json(&self) -> Value {
+        let t = self.subject_type().wire_name();
+        match self {
+            Subject::Run { run_id } => json!({"type": t, "run_id": run_id}),
+            Subject::Dataset { name, digest } => json!({"type": t, "name": name, "digest": digest}),
+            Subject::ModelVersion { name, version } => {
+                json!({"type": t, "name": name, "version": version})
+            }
+            Subject::Prediction {
+                decision_id,
+                model_run_id,
+                trace_id,
+            } => {
+                let mut v = json!({
+                    "type": t,
+                    "decision_id": decision_id,
+                    "model_run_id": model_run_id.as_deref().unwrap_or(UNKNOWN_RUN),
+                });
+                if let Some(id) = trace_id {
+                    v["trace_id"] = json!(id);
+                }
+                v
+            }
+        }
+    }
+
+    /// Reads a `subject` member.
+    pub fn from_json(v: Option<&Value>) -> Result<Self, SubjectError> {
+        let v = v.filter(|v| v.is_object()).ok_or(SubjectError::Missing)?;
+        let t = member(v, "type").unwrap_or_default();
+        let need = |subject_type: &'static str, k: &'static str| {
+            member(v, k).ok_or(SubjectError::MissingMember {
+                subject_type,
+                member: k,
+            })
+        };
+        let ty = [
+            SubjectType::Run,
+            SubjectType::Dataset,
+            SubjectType::ModelVersion,
+            SubjectType::Prediction,
+        ]
+        .into_iter()
+        .find(|s| s.wire_name() == t)
+        .ok_or(SubjectError::UnknownType(t))?;
+        let name = ty.wire_name();
+        Ok(match ty {
+            SubjectType::Run => Subject::Run {
+                run_id: need(name, "run_id")?,
+            },
+            SubjectType::Dataset => Subject::Dataset {
+                name: member(v, "name"),
+                digest: member(v, "digest"),
+            },
+            SubjectType::ModelVersion => Subject::ModelVersion {
+                name: need(name, "name")?,
+                version: need(name, "version")?,
+            },
+            SubjectType::Prediction => Subject::Prediction {
+                decision_id: need(name, "decision_id")?,
+                model_run_id: member(v, "model_run_id").filter(|r| r != UNKNOWN_RUN),
+                trace_id: member(v, "trace_id"),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn wire_names_round_trip_and_are_distinct() {
+        for k in EventKind::ALL {
+            assert_eq!(EventKind::from_wire(k.wire_name()), Some(k));
+        }
+        assert_eq!(EventKind::from_wire("training"), None);
+        let mut labels: Vec<_> = EventKind::ALL.iter().map(|k| k.record_label()).collect();
+        labels.dedup();
+        assert_eq!(labels.len(), 6);
+    }
+
+    #[test]
+    fn subjects_round_trip_through_json() {
+        let all = [
+            Subject::Run { run_id: "r".into() },
+            Subject::Dataset {
+                name: Some("iris".into()),
+                digest: None,
+            },
+            Subject::ModelVersion {
+                name: "m".into(),
+                version: "2".into(),
+            },
+            Subject::Prediction {
+                decision_id: "d".into(),
+                model_run_id: None,
+                trace_id: Some("tr-1".into()),
+            },
+        ];
+        for s in all {
+            assert_eq!(Subject::from_json(Some(&s.to_json())).unwrap(), s);
+        }
+        let p = Subject::Prediction {
+            decision_id: "d".into(),
+            model_run_id: None,
+            trace_id: None,
+        };
+        assert_eq!(p.to_json()["model_run_id"], "unknown");
+        assert!(p.to_json().get("trace_id").is_none());
+    }
+
+    #[test]
+    fn unreadable_subjects_are_typed_errors() {
+        assert_eq!(Subject::from_json(None), Err(SubjectError::Missing));
+        assert!(matches!(
+            Subject::from_json(Some(&json!({"type": "x"}))),
+            Err(SubjectError::UnknownType(_))
+        ));
+        assert!(matches!(
+            Subject::from_json(Some(&json!({"type": "mlflow_run"}))),
+            Err(SubjectError::MissingMember { .. })
+        ));
+    }
+}

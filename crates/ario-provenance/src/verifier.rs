@@ -1,0 +1,67 @@
+//! [`Verifier`]: what reading and checking anchors needs — the MLflow
+//! client and the gateways — and nothing that could sign or upload.
+
+use std::sync::Arc;
+
+use ario_gateway::config::GatewayConfig;
+use ario_gateway::fetch::GatewayReader;
+use ario_mlflow_client::MlflowClient;
+
+use crate::error::ProvenanceError;
+
+struct Parts {
+    mlflow: MlflowClient,
+    gateway: GatewayConfig,
+    reader: GatewayReader,
+}
+
+/// Verifies and audits anchored events against Arweave and live MLflow.
+/// It holds no key, wallet or outbox, and creates no file; cheap to clone.
+#[derive(Clone)]
+pub struct Verifier {
+    parts: Arc<Parts>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("tracking_uri", &self.parts.mlflow.tracking_uri())
+            .finish()
+    }
+}
+
+impl Verifier {
+    /// A verifier over this MLflow server and these gateways.
+    pub fn new(mlflow: MlflowClient, gateway: GatewayConfig) -> Self {
+        Verifier {
+            parts: Arc::new(Parts {
+                reader: GatewayReader::new(gateway.clone()),
+                mlflow,
+                gateway,
+            }),
+        }
+    }
+
+    /// From the environment (`MLFLOW_TRACKING_URI`, gateway variables).
+    pub fn from_env() -> Result<Self, ProvenanceError> {
+        Ok(Self::new(
+            MlflowClient::from_env()?,
+            GatewayConfig::from_env(),
+        ))
+    }
+
+    /// The MLflow client.
+    pub fn mlflow(&self) -> &MlflowClient {
+        &self.parts.mlflow
+    }
+
+    /// Gateway settings.
+    pub fn gateway(&self) -> &GatewayConfig {
+        &self.parts.gateway
+    }
+
+    /// The gateway reader (with fallback across gateways).
+    pub(crate) fn reader(&self) -> &GatewayReader {
+        &self.parts.reader
+    }
+}

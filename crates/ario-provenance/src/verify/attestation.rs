@@ -1,0 +1,86 @@
+//! The attestation check: ask ar.io Verify about the transaction and check
+//! the operator's RSA-PSS signature and what it binds.
+
+use ario_gateway::verify_service::{check_attestation, VerifyClient, VerifyServiceError};
+
+use super::check::{Attestation, Check, FailReason, NotRunCause};
+use crate::verifier::Verifier;
+
+/// Minimum attestation level counted as attested (the plugin's default).
+pub const MIN_ATTESTATION_LEVEL: u8 = 2;
+
+impl Verifier {
+    /// The attestation check of the envelope at `tx_id`.
+    pub(crate) async fn attestation(&self, tx_id: &str, envelope_bytes: &[u8]) -> Check {
+        let Some(client) = VerifyClient::from_config(self.gateway()) else {
+            return Check::not_run(
+                NotRunCause::AttestationNotEnabled,
+                "ario_verify_not_enabled",
+            );
+        };
+        let result = match client.submit(tx_id).await {
+            Ok(r) => r,
+            Err(VerifyServiceError::Request(e)) => {
+                return Check::not_run(
+                    NotRunCause::AttestationUnreachable,
+                    format!("ar.io Verify unreachable: {e}"),
+                )
+            }
+            Err(e) => {
+                return Check::failed(
+                    FailReason::AttestationNoResult,
+                    format!("ario_verify_returned_no_result: {e}"),
+                )
+            }
+        };
+        let level = result.level.unwrap_or(0);
+        let by = result
+            .attested_by
+            .clone()
+            .unwrap_or_else(|| "unknown".into());
+        let details = Attestation {
+            attestation_level: level,
+            attested_by: result.attested_by.clone(),
+            attested_at: result.attested_at.clone(),
+            report_url: result.report_url.clone(),
+            min_attestation_level: MIN_ATTESTATION_LEVEL,
+        };
+        if level < MIN_ATTESTATION_LEVEL {
+            return Check::failed(
+                FailReason::AttestationBelowThreshold,
+                format!("attestation_level_below_threshold: level {level} (by {by})"),
+            )
+            .with_attestation(details);
+        }
+        let key = match &result.verification_id {
+            Some(id) => client.operator_key(id).await.ok().flatten(),
+            None => None,
+        };
+        let chk = check_attestation(&result, key.as_ref(), tx_id, envelope_bytes, None);
+        let bound = [
+            chk.signature_ok,
+            chk.operator_bound,
+            chk.data_hash_bound,
+            chk.tx_bound,
+        ];
+        let check = if bound.contains(&Some(false)) {
+            Check::failed(
+                FailReason::AttestationInvalid,
+                format!(
+                    "attestation by {by} does not hold: operator signature {:?}, operator {:?}, data hash {:?}, tx {:?}",
+                    chk.signature_ok, chk.operator_bound, chk.data_hash_bound, chk.tx_bound
+                ),
+            )
+        } else if bound.contains(&None) {
+            Check::not_run(
+                NotRunCause::OperatorKeyUnavailable,
+                format!("level {level} by {by}; the operator's signature could not be checked"),
+            )
+        } else {
+            Check::passed(format!(
+                "Verified by {by} (level {level}, operator signature checked)"
+            ))
+        };
+        check.with_attestation(details)
+    }
+}
