@@ -1,6 +1,7 @@
 //! `ar-io-mlflow`: verifiable provenance for the MLflow lifecycle on Arweave (ar.io).
 
 mod cmd;
+mod exit;
 mod output;
 
 use std::process::ExitCode;
@@ -65,11 +66,16 @@ fn main() -> ExitCode {
     };
     match code {
         Ok(code) => ExitCode::from(code),
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(2)
-        }
+        Err(err) => ExitCode::from(exit::report(&err, wants_json(std::env::args()))),
     }
+}
+
+/// Whether the command line asked for JSON output (`--format json` or `--format=json`).
+fn wants_json(args: impl Iterator<Item = String>) -> bool {
+    let args: Vec<String> = args.collect();
+    args.windows(2)
+        .any(|w| w[0] == "--format" && w[1] == "json")
+        || args.iter().any(|a| a == "--format=json")
 }
 
 #[cfg(test)]
@@ -80,6 +86,15 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn json_output_is_recognised_in_both_spellings() {
+        let j = |a: &[&str]| wants_json(a.iter().map(|s| s.to_string()));
+        assert!(j(&["x", "verify", "run", "r", "--format", "json"]));
+        assert!(j(&["x", "audit", "m/1", "--format=json"]));
+        assert!(!j(&["x", "audit", "m/1", "--format", "html"]));
+        assert!(!j(&["x", "verify", "run", "json"]));
     }
 
     #[test]

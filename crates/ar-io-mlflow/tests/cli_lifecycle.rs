@@ -345,7 +345,11 @@ async fn lifecycle_commands_and_their_failures() {
     };
     let (code, _, err) = closed.run(&["verify", "run", run_id]);
     assert_eq!(code, 3);
-    assert!(err.contains("MLflow unreachable"), "{err}");
+    assert!(err.contains("is unreachable"), "{err}");
+    assert!(
+        err.starts_with("error: MLflow at "),
+        "one message, its cause once: {err}"
+    );
 }
 
 /// The filters themselves: ids at either edge of a base64url alphabet, and

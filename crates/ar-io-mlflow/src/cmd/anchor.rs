@@ -3,11 +3,10 @@
 use anyhow::Context as _;
 use ario_envelope::encoding::sha256_hex;
 use ario_provenance::payload::DatasetRecord;
-use ario_provenance::training::{run_datasets, AnchorRunOptions};
-use ario_provenance::AnchorStatus;
+use ario_provenance::{layout, AnchorRunOptions, EventKind};
 use serde_json::json;
 
-use super::common::{anchor_exit, anchor_line, block_on, metadata, provenance};
+use super::common::{anchor_exit, anchor_line, anchorer, block_on, metadata};
 use crate::output::{print_json, Format};
 
 /// `anchor …`
@@ -82,7 +81,7 @@ fn anchor_run(a: &RunArgs) -> anyhow::Result<u8> {
         dry_run: a.dry_run,
     };
     block_on(async {
-        let prov = provenance()?;
+        let prov = anchorer()?;
         let r = prov
             .anchor_run(&a.run_id, &opts)
             .await
@@ -91,7 +90,7 @@ fn anchor_run(a: &RunArgs) -> anyhow::Result<u8> {
         if a.dry_run {
             if a.format == Format::Json {
                 print_json(
-                    &json!({"payload": payload_text, "payload_hash": r.payload_hash, "envelope": r.envelope}),
+                    &json!({"payload": payload_text, "payload_hash": r.payload_hash, "envelope": r.envelope.to_value()}),
                 )?;
             } else {
                 println!(
@@ -101,7 +100,7 @@ fn anchor_run(a: &RunArgs) -> anyhow::Result<u8> {
                 );
                 println!("{payload_text}");
                 println!("unsigned envelope:");
-                println!("{}", serde_json::to_string_pretty(&r.envelope)?);
+                println!("{}", serde_json::to_string_pretty(&r.envelope.to_value())?);
                 println!("dry run: nothing signed, uploaded or written");
             }
             return Ok(0);
@@ -110,7 +109,7 @@ fn anchor_run(a: &RunArgs) -> anyhow::Result<u8> {
             .committed
             .as_ref()
             .context("anchor returned no envelope")?;
-        let status = AnchorStatus::of(committed);
+        let status = committed.status();
         if a.format == Format::Json {
             print_json(&json!({
                 "run_id": r.run_id,
@@ -124,10 +123,10 @@ fn anchor_run(a: &RunArgs) -> anyhow::Result<u8> {
                 "artifact_status": r.artifact_status,
                 "artifact_error": r.artifact_error,
                 "artifact_hash": r.artifact_hash,
-                "envelope": committed.envelope,
+                "envelope": committed.envelope.to_value(),
                 "dataset_anchors": r.dataset_anchors.iter().map(|d| json!({
                     "name": d.name, "payload_hash": d.payload_hash, "tx_id": d.committed.tx_id(),
-                    "status": AnchorStatus::of(&d.committed).name(),
+                    "status": d.committed.status().name(),
                 })).collect::<Vec<_>>(),
             }))?;
         } else {
@@ -151,11 +150,13 @@ fn anchor_run(a: &RunArgs) -> anyhow::Result<u8> {
                 println!(
                     "  dataset          {}: {}",
                     d.name,
-                    anchor_line(&AnchorStatus::of(&d.committed), prov.gateway())
+                    anchor_line(&d.committed.status(), prov.gateway())
                 );
             }
             println!(
-                "  payload          ario/payload.json ({} bytes, sha256 {})",
+                "  payload          {} ({} bytes, sha256 {})",
+                layout::artifact_path(EventKind::Training, "", layout::ArtifactFile::Payload)
+                    .unwrap_or_default(),
                 r.payload_bytes.len(),
                 r.payload_hash
             );
@@ -183,19 +184,11 @@ fn anchor_run(a: &RunArgs) -> anyhow::Result<u8> {
 
 fn anchor_dataset(a: &DatasetArgs) -> anyhow::Result<u8> {
     block_on(async {
-        let prov = provenance()?;
+        let prov = anchorer()?;
         let record = match &a.run {
             Some(run_id) => {
                 let name = a.name.clone().unwrap_or_default();
-                let run = prov
-                    .mlflow()
-                    .run(run_id)
-                    .await
-                    .with_context(|| format!("reading run {run_id}"))?;
-                run_datasets(&run)
-                    .into_iter()
-                    .find(|d| d.name.as_deref() == Some(name.as_str()))
-                    .with_context(|| format!("run {run_id} has no logged dataset named {name:?}"))?
+                prov.logged_dataset(run_id, &name).await?
             }
             None => {
                 let schema = match &a.schema {
@@ -223,13 +216,13 @@ fn anchor_dataset(a: &DatasetArgs) -> anyhow::Result<u8> {
             .anchor_dataset(&record, a.run.as_deref())
             .await
             .context("anchoring the dataset")?;
-        let status = AnchorStatus::of(&d.committed);
+        let status = d.committed.status();
         if a.format == Format::Json {
             print_json(&json!({
                 "name": d.name, "status": status.name(), "tx_id": d.committed.tx_id(),
                 "upload_error": d.committed.upload_error,
                 "payload": String::from_utf8_lossy(&d.payload_bytes), "payload_hash": d.payload_hash,
-                "envelope": d.committed.envelope,
+                "envelope": d.committed.envelope.to_value(),
             }))?;
         } else {
             println!("Anchoring dataset {}", d.name);

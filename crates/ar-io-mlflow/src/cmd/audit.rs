@@ -2,6 +2,7 @@
 
 use anyhow::Context as _;
 use ario_provenance::audit::Audit;
+use ario_provenance::Status;
 
 use super::common::{block_on, panel, verifier};
 use super::verify::name_version;
@@ -47,7 +48,11 @@ pub(crate) fn audit_text(a: &Audit) -> String {
         "=".repeat(50)
     );
     for s in &a.stages {
-        out.push_str(&format!("\n{} ({}):\n", capitalize(&s.stage), s.detail));
+        out.push_str(&format!(
+            "\n{} ({}):\n",
+            capitalize(s.stage.stage_name()),
+            s.detail
+        ));
         if !s.anchored {
             out.push_str("  Not anchored.\n");
             continue;
@@ -78,19 +83,28 @@ pub(crate) fn audit_text(a: &Audit) -> String {
     if let Some(e) = &i.error {
         out.push_str(&format!("    could not re-hash: {e}\n"));
     }
+    let d = &a.decisions;
     out.push_str(&format!(
-        "\nDecisions: {} of {} verified\n",
-        a.decisions.audited, a.decisions.total
+        "\nDecisions: {} of {} verified",
+        d.verified, d.audited
     ));
+    if d.audited < d.total {
+        out.push_str(&format!(
+            " (the latest {} of {} recorded)",
+            d.audited, d.total
+        ));
+    }
+    out.push('\n');
     out.push_str(&format!(
         "\n{}\nOverall: {}\n",
         "=".repeat(50),
-        if a.overall_ok {
-            format!("{} All checks passed", mark(Some(true)))
-        } else if a.exit_code() == 1 {
-            format!("{} Issues found", mark(Some(false)))
-        } else {
-            format!("{} Some checks could not run", mark(None))
+        match a.overall {
+            Status::Verified => format!("{} All checks passed", mark(Some(true))),
+            Status::Failed | Status::Malformed => format!("{} Issues found", mark(Some(false))),
+            Status::NotAnchored => format!("{} Nothing anchored", mark(None)),
+            Status::Unavailable | Status::Undetermined => {
+                format!("{} Some checks could not run", mark(None))
+            }
         }
     ));
     out
@@ -128,6 +142,6 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<u8> {
             }
             None => print!("{body}"),
         }
-        Ok(u8::try_from(audit.exit_code()).unwrap_or(1))
+        Ok(audit.exit_code())
     })
 }

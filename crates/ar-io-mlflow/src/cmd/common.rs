@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 use anyhow::Context as _;
-use ario_provenance::verify::{Outcome, Row, Verification};
-use ario_provenance::Provenance;
+use ario_provenance::{AnchorStatus, Anchorer, Outcome, Row, Status, Verification, Verifier};
 use serde_json::Value;
 
 /// Runs `f` on a fresh multi-threaded runtime.
@@ -18,14 +17,14 @@ pub(crate) fn block_on<T>(f: impl Future<Output = anyhow::Result<T>>) -> anyhow:
         .block_on(f)
 }
 
-/// The provenance context from the environment.
-pub(crate) fn provenance() -> anyhow::Result<Provenance> {
-    Provenance::from_env().context("setting up (MLflow, signing key, wallet, outbox)")
+/// The anchorer from the environment (MLflow, signing key, wallet, outbox).
+pub(crate) fn anchorer() -> anyhow::Result<Anchorer> {
+    Anchorer::from_env().context("setting up (MLflow, signing key, wallet, outbox)")
 }
 
-/// A context that only verifies: it creates no key, wallet or outbox file.
-pub(crate) fn verifier() -> anyhow::Result<Provenance> {
-    Provenance::from_env_read_only().context("setting up (MLflow, gateways)")
+/// A verifier from the environment: it creates no key, wallet or outbox file.
+pub(crate) fn verifier() -> anyhow::Result<Verifier> {
+    Verifier::from_env().context("setting up (MLflow, gateways)")
 }
 
 /// Options of every command that anchors in the background and waits.
@@ -87,8 +86,8 @@ pub(crate) fn verification_text(v: &Verification) -> String {
 }
 
 /// Human word for a status.
-pub(crate) fn status_word(s: ario_provenance::Status) -> &'static str {
-    use ario_provenance::Status::*;
+pub(crate) fn status_word(s: Status) -> &'static str {
+    use Status::*;
     match s {
         Verified => "verified",
         Failed => "FAILED",
@@ -100,23 +99,21 @@ pub(crate) fn status_word(s: ario_provenance::Status) -> &'static str {
 }
 
 /// Exit code of an anchor that may still be pending: 0 anchored, 3 signed
-/// only (the outbox holds it), 1 failed.
-pub(crate) fn anchor_exit(s: &ario_provenance::AnchorStatus) -> u8 {
+/// only or still anchoring (the outbox holds it), 1 failed.
+pub(crate) fn anchor_exit(s: &AnchorStatus) -> u8 {
     match s {
-        ario_provenance::AnchorStatus::Anchored { .. } => 0,
-        ario_provenance::AnchorStatus::Signed { .. } | ario_provenance::AnchorStatus::Anchoring => {
-            3
-        }
-        _ => 1,
+        AnchorStatus::Anchored { .. } => crate::exit::OK,
+        AnchorStatus::Signed { .. } | AnchorStatus::Anchoring => crate::exit::UNDETERMINED,
+        AnchorStatus::Failed { .. } | AnchorStatus::Unknown => crate::exit::FAILED,
     }
 }
 
 /// One line describing an anchor status.
 pub(crate) fn anchor_line(
-    s: &ario_provenance::AnchorStatus,
+    s: &AnchorStatus,
     gateway: &ario_gateway::config::GatewayConfig,
 ) -> String {
-    use ario_provenance::AnchorStatus::*;
+    use AnchorStatus::*;
     match s {
         Anchored { tx_id } => format!("anchored: {tx_id} ({})", gateway.arweave_url(tx_id)),
         Signed { error } => format!(

@@ -6,11 +6,10 @@ use anyhow::Context as _;
 use std::sync::Arc;
 
 use ario_gateway::verify_status::{Credential, VerifyStatusClient};
-use ario_provenance::decision::{DecisionOptions, Gate, GatePolicy, OpenOptions, VerifiedModel};
-use ario_provenance::ProvenanceError;
+use ario_provenance::{DecisionOptions, Gate, GatePolicy, OpenOptions, VerifiedModel};
 use serde_json::{json, Value};
 
-use super::common::{anchor_exit, anchor_line, block_on, metadata, provenance, AnchorOpts};
+use super::common::{anchor_exit, anchor_line, anchorer, block_on, metadata, AnchorOpts};
 use crate::output::{print_json, Format};
 
 /// `decide`
@@ -56,7 +55,7 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<u8> {
         metadata: metadata(&a.opts.metadata)?,
     };
     block_on(async {
-        let prov = provenance()?;
+        let prov = anchorer()?;
         let gate = match (&a.verify_status_url, &a.asset_id) {
             (Some(url), Some(asset)) => {
                 let secret = std::env::var("ARIO_AGENT_MANAGEMENT_SECRET")
@@ -83,18 +82,8 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<u8> {
             gate,
             ..Default::default()
         };
-        let model = match VerifiedModel::open(&prov, &a.model, open).await {
-            Ok(m) => m,
-            Err(ProvenanceError::Integrity(e)) => {
-                eprintln!("REFUSED: {e}");
-                return Ok(1);
-            }
-            Err(ProvenanceError::Gate(e)) => {
-                eprintln!("REFUSED by the verify-status gate: {e}");
-                return Ok(1);
-            }
-            Err(e) => return Err(e).with_context(|| format!("opening {}", a.model)),
-        };
+        // A refused model (files differ, or the gate says no) exits 1.
+        let model = VerifiedModel::open(&prov, &a.model, open).await?;
         let d = model
             .record_decision(&input, &output, opts)
             .await

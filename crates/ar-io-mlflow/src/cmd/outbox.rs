@@ -2,7 +2,7 @@
 
 use ario_provenance::outbox::{OutboxItem, OutboxState};
 
-use super::common::{block_on, provenance};
+use super::common::{anchorer, block_on};
 use crate::output::{print_json, Format};
 
 /// `status`
@@ -43,7 +43,7 @@ fn line(i: &OutboxItem) -> String {
 }
 
 pub(crate) fn status(a: &StatusArgs) -> anyhow::Result<u8> {
-    let prov = provenance()?;
+    let prov = anchorer()?;
     let states: &[OutboxState] = if a.all {
         &[]
     } else {
@@ -53,13 +53,13 @@ pub(crate) fn status(a: &StatusArgs) -> anyhow::Result<u8> {
             OutboxState::Failed,
         ]
     };
-    let items = prov.outbox()?.list(states)?;
+    let items = prov.outbox().list(states)?;
     if a.format == Format::Json {
         print_json(&items)?;
     } else {
         println!(
             "Outbox {} — {} item(s){}",
-            prov.outbox()?.path().display(),
+            prov.outbox().path().display(),
             items.len(),
             if a.all { "" } else { " pending or failed" }
         );
@@ -72,7 +72,7 @@ pub(crate) fn status(a: &StatusArgs) -> anyhow::Result<u8> {
 
 pub(crate) fn retry(a: &RetryArgs) -> anyhow::Result<u8> {
     block_on(async {
-        let prov = provenance()?;
+        let prov = anchorer()?;
         let items = prov.retry().await?;
         let left = items
             .iter()
@@ -91,6 +91,13 @@ pub(crate) fn retry(a: &RetryArgs) -> anyhow::Result<u8> {
                 print!("{}", line(i));
             }
         }
-        Ok(if left == 0 { 0 } else { 3 })
+        // A refusal no retry can change fails; anything still pending is undetermined.
+        Ok(if items.iter().any(|i| i.state == OutboxState::Failed) {
+            crate::exit::FAILED
+        } else if left > 0 {
+            crate::exit::UNDETERMINED
+        } else {
+            crate::exit::OK
+        })
     })
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use serde_json::json;
 
-use super::common::{anchor_exit, anchor_line, block_on, metadata, provenance, AnchorOpts};
+use super::common::{anchor_exit, anchor_line, anchorer, block_on, metadata, AnchorOpts};
 use crate::output::{print_json, Format};
 
 /// `register`
@@ -47,7 +47,7 @@ pub(crate) struct PromoteArgs {
 pub(crate) fn register(a: &RegisterArgs) -> anyhow::Result<u8> {
     let md = metadata(&a.opts.metadata)?;
     block_on(async {
-        let prov = provenance()?;
+        let prov = anchorer()?;
         prov.ensure_registered_model(&a.name)
             .await
             .with_context(|| format!("creating registered model {}", a.name))?;
@@ -55,7 +55,7 @@ pub(crate) fn register(a: &RegisterArgs) -> anyhow::Result<u8> {
             .create_model_version(&a.name, &a.source, a.run_id.as_deref(), md)
             .await
             .context("creating the model version")?;
-        let version = mv.version.clone().unwrap_or_default();
+        let version = mv.version.clone();
         handle.wait(Duration::from_secs(a.opts.wait)).await;
         let status = handle.status();
         if a.opts.format == Format::Json {
@@ -76,7 +76,7 @@ pub(crate) fn register(a: &RegisterArgs) -> anyhow::Result<u8> {
 pub(crate) fn promote(a: &PromoteArgs) -> anyhow::Result<u8> {
     let md = metadata(&a.opts.metadata)?;
     block_on(async {
-        let prov = provenance()?;
+        let prov = anchorer()?;
         let (what, handle) = match (&a.stage, &a.alias) {
             (Some(stage), _) => {
                 let (_, h) = prov

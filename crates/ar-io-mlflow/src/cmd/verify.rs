@@ -1,7 +1,6 @@
 //! `verify run | model | trace | dataset`.
 
-use ario_mlflow_client::MlflowError;
-use ario_provenance::Verification;
+use ario_provenance::{ProvenanceError, Verification};
 
 use super::common::{block_on, verification_text, verifier};
 use crate::output::{print_json, Format};
@@ -72,7 +71,7 @@ pub(crate) fn run(cmd: &VerifyCommand) -> anyhow::Result<u8> {
     let wb = !common.no_write_back;
     block_on(async {
         let prov = verifier()?;
-        let r: Result<Verification, MlflowError> = match cmd {
+        let r: Result<Verification, ario_mlflow_client::MlflowError> = match cmd {
             VerifyCommand::Run { run_id, .. } => prov.verify_run(run_id, wb).await,
             VerifyCommand::Model { model, .. } => {
                 let (n, v) = name_version(model);
@@ -83,22 +82,12 @@ pub(crate) fn run(cmd: &VerifyCommand) -> anyhow::Result<u8> {
                 Ok(prov.verify_dataset(tx_id, run.as_deref()).await)
             }
         };
-        let v = match r {
-            Ok(v) => v,
-            Err(e @ MlflowError::Unreachable { .. }) => {
-                eprintln!("error: MLflow unreachable, nothing could be verified: {e}");
-                return Ok(3);
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(2);
-            }
-        };
+        let v = r.map_err(ProvenanceError::from)?;
         if common.format == Format::Json {
             print_json(&v)?;
         } else {
             print!("{}", verification_text(&v));
         }
-        Ok(u8::try_from(v.status.exit_code()).unwrap_or(1))
+        Ok(v.status.exit_code())
     })
 }
