@@ -4,9 +4,11 @@
 //! verification and audit all use it and read its verdict the same way.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use ario_mlflow_client::resolve::ModelLocation;
 use ario_mlflow_client::{MlflowClient, MlflowError};
+use sha2::{Digest as _, Sha256};
 
 use crate::payload;
 
@@ -82,28 +84,23 @@ pub struct ModelFiles {
     pub verdict: IntegrityVerdict,
 }
 
-fn unavailable(e: &MlflowError) -> IntegrityVerdict {
-    IntegrityVerdict::Unavailable {
-        reason: e.to_string(),
-        unreachable: matches!(e, MlflowError::Unreachable { .. }),
-    }
+fn unavailable(e: &MlflowError) -> (String, bool) {
+    (e.to_string(), matches!(e, MlflowError::Unreachable { .. }))
 }
 
-/// Hashes the files at `location` (or takes the error that kept it from
-/// being found) and compares them with `expected`.
-pub(crate) async fn check_files(
-    c: &MlflowClient,
-    location: Result<ModelLocation, MlflowError>,
+/// The verdict of hashed files (or of the reason they could not be hashed:
+/// the message, and whether the source could not be reached at all).
+fn judge(
+    hashed: Result<BTreeMap<String, String>, (String, bool)>,
     expected: Option<&str>,
 ) -> ModelFiles {
-    let hashed = match location {
-        Ok(loc) => checksums(c, &loc).await,
-        Err(e) => Err(e),
-    };
     let expected = expected.map(str::to_owned);
     match hashed {
-        Err(e) => ModelFiles {
-            verdict: unavailable(&e),
+        Err((reason, unreachable)) => ModelFiles {
+            verdict: IntegrityVerdict::Unavailable {
+                reason,
+                unreachable,
+            },
             expected,
             checksums: BTreeMap::new(),
             computed: None,
@@ -125,6 +122,59 @@ pub(crate) async fn check_files(
             }
         }
     }
+}
+
+/// Hashes the files at `location` in MLflow (or takes the error that kept
+/// it from being found) and compares them with `expected`.
+pub(crate) async fn check_files(
+    c: &MlflowClient,
+    location: Result<ModelLocation, MlflowError>,
+    expected: Option<&str>,
+) -> ModelFiles {
+    let hashed = match location {
+        Ok(loc) => checksums(c, &loc).await,
+        Err(e) => Err(e),
+    };
+    judge(hashed.map_err(|e| unavailable(&e)), expected)
+}
+
+/// `relpath -> sha256hex` of every file below a local directory, with the
+/// same exclusions as [`checksums`] (so a faithful copy digests the same).
+fn local_checksums(dir: &Path) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(dir).follow_links(false) {
+        let entry = entry.map_err(|e| e.to_string())?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .map_err(|e| e.to_string())?
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/");
+        if rel.rsplit('/').next() == Some(REGISTRY_META) {
+            continue;
+        }
+        let mut file = std::fs::File::open(entry.path())
+            .map_err(|e| format!("{}: {e}", entry.path().display()))?;
+        let mut hasher = Sha256::new();
+        std::io::copy(&mut file, &mut hasher)
+            .map_err(|e| format!("{}: {e}", entry.path().display()))?;
+        out.insert(rel, hex::encode(hasher.finalize()));
+    }
+    Ok(out)
+}
+
+/// Hashes the files of a local copy and compares them with `expected`.
+pub(crate) async fn check_local(dir: &Path, expected: Option<&str>) -> ModelFiles {
+    let d = dir.to_owned();
+    let hashed = tokio::task::spawn_blocking(move || local_checksums(&d))
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()));
+    judge(hashed.map_err(|e| (e, false)), expected)
 }
 
 /// The model's files are not the ones that were anchored, or could not be

@@ -37,6 +37,28 @@
 //! );
 //! ```
 
+//! Where things live:
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`event`] | [`EventKind`] (wire name, subject type, record label, stage name) and the typed [`Subject`] |
+//! | [`layout`] | each event's MLflow artifact paths and transaction/payload-hash tags, defined once |
+//! | [`tags`] | the `ario.*` tag names shared with the plugin |
+//! | [`payload`], [`numbers`] | the pure payload builders and hashing recipes |
+//! | `verifier` | [`Verifier`]: MLflow client and gateways, nothing that signs |
+//! | `anchorer` | [`Anchorer`]: a verifier plus key, wallet, bundler and outbox |
+//! | `pipeline` | the prepared event → signed, stored in MLflow, recorded in the outbox |
+//! | `delivery` | upload, the one definition of a permanent refusal, write-back, `retry` |
+//! | [`outbox`], `writeback` | the durable outbox and what each event writes back after upload |
+//! | `tasks` | background anchors: [`AnchorStatus`], [`AnchorHandle`] |
+//! | `training`, `registry` | building training, dataset, registration, promotion and alias events |
+//! | `model`, `decision`, `gate` | [`VerifiedModel`], decisions, the verify-status gate |
+//! | `integrity` | the one model-files check used by registration, `VerifiedModel`, verify and audit |
+//! | `run_facts` | params, metrics, datasets and the model directory of a run |
+//! | [`verify`] | checks as data ([`verify::check`]), rows and status ([`verify::verdict`]), and the I/O around them |
+//! | [`audit`], [`report`] | the lineage audit, its summaries, and its HTML |
+//! | [`keystore`] | the signing key, created once |
+
 pub mod audit;
 pub mod event;
 pub mod keystore;

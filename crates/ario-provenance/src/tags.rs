@@ -60,3 +60,7 @@ pub const ATTESTED_BY: &str = "ario.attested_by";
 pub const ATTESTED_AT: &str = "ario.attested_at";
 /// When our verifier last confirmed every decisive check (ours).
 pub const VERIFIED_AT: &str = "ario.verified_at";
+/// When a verification last failed (ours).
+pub const VERIFY_FAILED_AT: &str = "ario.verify_failed_at";
+/// Which row failed and why, at the last failed verification (ours).
+pub const VERIFY_FAILURE: &str = "ario.verify_failure";

@@ -129,6 +129,17 @@ async fn lifecycle_verifies_and_every_tampering_is_caught() {
     for d in [&d1, &d2] {
         common::assert_anchored(&d.handle).await;
     }
+    // The local copy is what was hashed, and a change to it is caught.
+    assert!(model.recheck().await.unwrap());
+    let mlmodel = model.local_dir().join("MLmodel");
+    let original = std::fs::read(&mlmodel).unwrap();
+    std::fs::write(&mlmodel, b"changed on disk").unwrap();
+    assert!(matches!(
+        model.recheck().await,
+        Err(ProvenanceError::Integrity(_))
+    ));
+    std::fs::write(&mlmodel, original).unwrap();
+    assert!(model.recheck().await.unwrap());
     let trace1 = d1.trace_id.clone().expect("3.x server writes a trace");
     let v = p.verify_trace(&trace1, true).await.unwrap();
     assert_eq!(v.status, Status::Verified, "{:#?}", v.rows);
@@ -221,6 +232,10 @@ async fn lifecycle_verifies_and_every_tampering_is_caught() {
         .await
         .unwrap();
     let before = version_tags(&p.mlflow().model_version(&name, &version).await.unwrap());
+    let v = p.verify_model(&name, &version, false).await.unwrap();
+    assert_eq!(v.status, Status::Failed);
+    let unchanged = version_tags(&p.mlflow().model_version(&name, &version).await.unwrap());
+    assert_eq!(before, unchanged, "without write-back nothing is written");
     let v = p.verify_model(&name, &version, true).await.unwrap();
     assert_eq!(v.status, Status::Failed);
     assert!(
@@ -229,7 +244,22 @@ async fn lifecycle_verifies_and_every_tampering_is_caught() {
         v.rows[1]
     );
     let after = version_tags(&p.mlflow().model_version(&name, &version).await.unwrap());
-    assert_eq!(before, after, "a failed verification writes nothing back");
+    assert_eq!(
+        before.get(tags::VERIFY_STATUS).map(String::as_str),
+        Some("verified")
+    );
+    assert_eq!(
+        after.get(tags::VERIFY_STATUS).map(String::as_str),
+        Some("failed"),
+        "a failed verification replaces an earlier `verified`"
+    );
+    assert!(after[tags::VERIFY_FAILURE].contains("anchored_bytes_mismatch"));
+    assert!(after.contains_key(tags::VERIFY_FAILED_AT));
+    for (k, v) in &before {
+        if k != tags::VERIFY_STATUS {
+            assert_eq!(after.get(k), Some(v), "{k} is left as it was");
+        }
+    }
 
     // Tampering 4: a model file is overwritten → open refuses, training fails.
     let loc = p.mlflow().run_path_location(run_id, "model").await.unwrap();
@@ -242,10 +272,15 @@ async fn lifecycle_verifies_and_every_tampering_is_caught() {
         .upload_artifact(&loc.root, &pkl, b"not the model".to_vec())
         .await
         .unwrap();
+    let models = tempfile::tempdir().unwrap();
+    let dest = models.path().join("refused");
     match VerifiedModel::open(
         p,
         &format!("models:/{name}/{version}"),
-        OpenOptions::default(),
+        OpenOptions {
+            download_to: Some(dest.clone()),
+            ..Default::default()
+        },
     )
     .await
     {
@@ -254,6 +289,12 @@ async fn lifecycle_verifies_and_every_tampering_is_caught() {
         }
         other => panic!("expected IntegrityError, got {other:?}"),
     }
+    assert!(!dest.exists(), "nothing changed is handed out");
+    assert_eq!(
+        std::fs::read_dir(models.path()).unwrap().count(),
+        0,
+        "the staging copy is removed"
+    );
     let v = p.verify_run(run_id, false).await.unwrap();
     assert!(
         v.live_mismatches

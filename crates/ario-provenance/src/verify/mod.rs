@@ -20,6 +20,9 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 pub use attestation::MIN_ATTESTATION_LEVEL;
+
+/// Longest failure explanation written to a tag (MLflow caps tag values).
+const MAX_FAILURE_TAG: usize = 1000;
 use check::{Check, FailReason, NotRunCause};
 use verdict::{CheckSet, EnvelopeChecks, Row, Status};
 
@@ -104,7 +107,7 @@ pub struct Verification {
     pub envelope: Option<Envelope>,
     /// Field names that differ between live MLflow and the anchored payload.
     pub live_mismatches: Vec<String>,
-    /// MLflow tags written back (only after a full pass).
+    /// MLflow tags written back (after a full pass, or a failure).
     pub tags_written: usize,
 }
 
@@ -308,21 +311,38 @@ impl Verifier {
         (set, typed)
     }
 
-    async fn write_verified(&self, v: &mut Verification, target: &TagTarget) {
-        if v.status != Status::Verified {
-            return;
-        }
-        let mut t: Vec<(&str, String)> = vec![
-            (tags::VERIFY_STATUS, "verified".into()),
-            (
-                tags::VERIFIED_AT,
-                chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            ),
-        ];
+    /// Writes the outcome back to MLflow: a full pass marks the object
+    /// verified; a failure replaces any earlier `verified` with `failed`,
+    /// when and why. An undetermined result writes nothing (it shows neither).
+    async fn write_outcome(&self, v: &mut Verification, target: &TagTarget) {
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let mut t: Vec<(&str, String)> = match v.status {
+            Status::Verified => vec![
+                (tags::VERIFY_STATUS, "verified".into()),
+                (tags::VERIFIED_AT, now),
+            ],
+            Status::Failed => {
+                let why = v
+                    .rows
+                    .iter()
+                    .find(|r| r.decisive && r.outcome == verdict::Outcome::Fail)
+                    .map(|r| format!("{}: {}", r.label, r.detail))
+                    .unwrap_or_default();
+                vec![
+                    (tags::VERIFY_STATUS, "failed".into()),
+                    (tags::VERIFY_FAILED_AT, now),
+                    (
+                        tags::VERIFY_FAILURE,
+                        why.chars().take(MAX_FAILURE_TAG).collect(),
+                    ),
+                ]
+            }
+            _ => return,
+        };
         if let Some(att) = v
             .checks
             .as_ref()
-            .filter(|c| c.ario_attestation.ok() == Some(true))
+            .filter(|c| v.status == Status::Verified && c.ario_attestation.ok() == Some(true))
             .and_then(|c| c.ario_attestation.attestation.clone())
         {
             t.push((tags::ATTESTATION_LEVEL, att.attestation_level.to_string()));
@@ -363,7 +383,7 @@ impl Verifier {
             .verify_tx(TargetKind::Run, &target, tx, &Expect::Run(run_id.into()))
             .await;
         if write_back {
-            self.write_verified(&mut v, &TagTarget::Run(run_id.into()))
+            self.write_outcome(&mut v, &TagTarget::Run(run_id.into()))
                 .await;
         }
         Ok(v)
@@ -388,7 +408,7 @@ impl Verifier {
             .verify_tx(TargetKind::Model, &target, &tx, &expect)
             .await;
         if write_back {
-            self.write_verified(&mut v, &TagTarget::Version(name.into(), version.into()))
+            self.write_outcome(&mut v, &TagTarget::Version(name.into(), version.into()))
                 .await;
         }
         Ok(v)
@@ -423,7 +443,7 @@ impl Verifier {
             )
             .await;
         if write_back {
-            self.write_verified(&mut v, &TagTarget::Trace(trace_id.into()))
+            self.write_outcome(&mut v, &TagTarget::Trace(trace_id.into()))
                 .await;
         }
         Ok(v)
