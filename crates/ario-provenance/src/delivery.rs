@@ -1,7 +1,7 @@
 //! Upload and bookkeeping, shared by the first attempt and `retry`: one
 //! upload function, one definition of a permanent refusal, one write-back.
 
-use ario_gateway::ans104::item::UnsignedItem;
+use ario_gateway::ans104::item::{DataItem, UnsignedItem};
 use ario_gateway::turbo::{envelope_tags, UploadError, Uploaded};
 use serde_json::Value;
 
@@ -21,7 +21,12 @@ enum AttemptError {
     Upload(#[from] UploadError),
     #[error("cannot sign the data item: {0}")]
     DataItem(String),
+    #[error(transparent)]
+    Outbox(#[from] crate::outbox::OutboxError),
 }
+
+/// How long one process may hold an item's upload lease.
+const LEASE: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// A refusal that no retry can change: the bundler rejected the item with
 /// a 4xx other than payment required, request timeout or rate limiting.
@@ -31,44 +36,88 @@ fn is_permanent(e: &AttemptError) -> bool {
 }
 
 impl Anchorer {
-    async fn upload(&self, envelope: &Value, bytes: &[u8]) -> Result<Uploaded, AttemptError> {
-        let Some(w) = &self.parts.wallet else {
-            return Err(UploadError::Disabled("uploads switched off".into()).into());
-        };
+    /// The data item that carries an envelope, signed with the upload
+    /// wallet (`None` when uploads are off).
+    pub(crate) fn sign_item(
+        &self,
+        envelope: &Value,
+        bytes: &[u8],
+    ) -> Option<Result<DataItem, ProvenanceError>> {
+        let w = self.parts.wallet.as_ref()?;
         let mut anchor = [0u8; 32];
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut anchor);
-        let item = UnsignedItem {
+        let signed = UnsignedItem {
             data: bytes.to_vec(),
             tags: envelope_tags(envelope, APP_VERSION, &[]),
             target: None,
             anchor: Some(anchor),
         }
         .sign(w.wallet.signer())
-        .map_err(|e| AttemptError::DataItem(e.to_string()))?;
-        Ok(self.parts.turbo.upload(&item).await?)
+        .map_err(|e| ProvenanceError::DataItem(e.to_string()));
+        Some(signed)
     }
 
-    /// One upload attempt of an outbox item, recorded in the outbox either way.
+    /// The event's data item: the one kept in the outbox, else one signed
+    /// now and kept.
+    fn item_for(
+        &self,
+        event_id: &str,
+        envelope: &Value,
+        bytes: &[u8],
+    ) -> Result<DataItem, AttemptError> {
+        let stored = match self.outbox().item(event_id)? {
+            Some(b) => b,
+            None => match self.sign_item(envelope, bytes) {
+                None => return Err(UploadError::Disabled("uploads switched off".into()).into()),
+                Some(Err(e)) => return Err(AttemptError::DataItem(e.to_string())),
+                Some(Ok(item)) => self.outbox().keep_item(event_id, &item.to_bytes())?,
+            },
+        };
+        DataItem::parse(&stored)
+            .map_err(|e| AttemptError::DataItem(format!("stored data item unreadable: {e}")))
+    }
+
+    /// One upload attempt of an outbox item under its lease, recorded in
+    /// the outbox either way. Every attempt sends the same signed bytes, so
+    /// a bundler that already has them answers 202 and nothing is paid twice.
     async fn attempt(
         &self,
         event_id: &str,
         envelope: &Value,
         bytes: &[u8],
     ) -> Result<Result<Uploaded, String>, ProvenanceError> {
-        match self.upload(envelope, bytes).await {
+        if !self.outbox().lease(event_id, LEASE)? {
+            return Ok(Err("another process is uploading this item".into()));
+        }
+        let result = match self.item_for(event_id, envelope, bytes) {
+            Ok(item) => self
+                .parts
+                .turbo
+                .upload(&item)
+                .await
+                .map_err(AttemptError::from),
+            Err(e) => Err(e),
+        };
+        let recorded = match result {
             Ok(u) => {
                 let receipt = u.raw_receipt.as_ref().map(|r| r.to_string());
                 self.outbox()
                     .uploaded(event_id, &u.id, receipt.as_deref())?;
-                Ok(Ok(u))
+                Ok(u)
+            }
+            Err(AttemptError::Outbox(e)) => {
+                self.outbox().release(event_id)?;
+                return Err(e.into());
             }
             Err(e) => {
                 self.outbox()
                     .attempt_failed(event_id, &e.to_string(), is_permanent(&e))?;
                 tracing::warn!(event_id, error = %e, "upload failed; the signed envelope stays in the outbox");
-                Ok(Err(e.to_string()))
+                Err(e.to_string())
             }
-        }
+        };
+        self.outbox().release(event_id)?;
+        Ok(recorded)
     }
 
     /// Signs, stores and stages the event, then uploads it and writes back.

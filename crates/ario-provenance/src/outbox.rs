@@ -127,6 +127,23 @@ impl Outbox {
                last_error TEXT, tx_id TEXT, receipt TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);",
         )
         .map_err(|e| self.err(e))?;
+        // Added later: the signed data item, and the upload lease.
+        let has_item: bool = c
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'item'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(|e| self.err(e))?
+            > 0;
+        if !has_item {
+            c.execute_batch(
+                "ALTER TABLE outbox ADD COLUMN item BLOB;
+                 ALTER TABLE outbox ADD COLUMN lease_owner TEXT;
+                 ALTER TABLE outbox ADD COLUMN lease_until INTEGER;",
+            )
+            .map_err(|e| self.err(e))?;
+        }
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
@@ -135,21 +152,96 @@ impl Outbox {
         Ok(c)
     }
 
-    /// Records a freshly signed envelope as pending (durably, before upload).
+    /// Records a freshly signed envelope as pending (durably, before upload),
+    /// with the signed data item that will carry it when one was made.
     pub fn put(
         &self,
         event_id: &str,
         event_type: &str,
         envelope: &str,
         writeback: &Writeback,
+        item: Option<&[u8]>,
     ) -> Result<(), OutboxError> {
         let wb = serde_json::to_string(writeback).map_err(|e| self.err(e))?;
         let t = now();
         self.conn()?
             .execute(
-                "INSERT INTO outbox (event_id, event_type, envelope, writeback, state, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5)",
-                params![event_id, event_type, envelope, wb, t],
+                "INSERT INTO outbox (event_id, event_type, envelope, writeback, state, created_at, updated_at, item)
+                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?6)",
+                params![event_id, event_type, envelope, wb, t, item],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The signed data item of an event, once one was made.
+    pub fn item(&self, event_id: &str) -> Result<Option<Vec<u8>>, OutboxError> {
+        self.conn()?
+            .query_row(
+                "SELECT item FROM outbox WHERE event_id = ?1",
+                params![event_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(Option::flatten)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Keeps the first data item made for an event (a later one is ignored,
+    /// so every attempt sends the same bytes); returns the one kept.
+    pub fn keep_item(&self, event_id: &str, item: &[u8]) -> Result<Vec<u8>, OutboxError> {
+        self.conn()?
+            .execute(
+                "UPDATE outbox SET item = ?2 WHERE event_id = ?1 AND item IS NULL",
+                params![event_id, item],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(self.item(event_id)?.unwrap_or_else(|| item.to_vec()))
+    }
+
+    /// Takes the upload lease of an item for `ttl`, unless another live
+    /// holder has it. A lease whose holder ran on this host and is gone (a
+    /// killed process) or whose time ran out is taken over.
+    pub fn lease(&self, event_id: &str, ttl: Duration) -> Result<bool, OutboxError> {
+        let c = self.conn()?;
+        let held: Option<(Option<String>, Option<i64>)> = c
+            .query_row(
+                "SELECT lease_owner, lease_until FROM outbox WHERE event_id = ?1",
+                params![event_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let Some((holder, until)) = held else {
+            return Ok(false);
+        };
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let me = lease_holder();
+        let free = match &holder {
+            None => true,
+            Some(h) => h == &me || until.is_none_or(|u| u < now_ms) || holder_is_gone(h),
+        };
+        if !free {
+            return Ok(false);
+        }
+        let until = now_ms.saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
+        let changed = c
+            .execute(
+                "UPDATE outbox SET lease_owner = ?2, lease_until = ?3
+                 WHERE event_id = ?1 AND lease_owner IS ?4",
+                params![event_id, me, until, holder],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(changed == 1)
+    }
+
+    /// Gives the lease back.
+    pub fn release(&self, event_id: &str) -> Result<(), OutboxError> {
+        self.conn()?
+            .execute(
+                "UPDATE outbox SET lease_owner = NULL, lease_until = NULL
+                 WHERE event_id = ?1 AND lease_owner = ?2",
+                params![event_id, lease_holder()],
             )
             .map_err(|e| self.err(e))?;
         Ok(())
@@ -239,6 +331,27 @@ impl Outbox {
     }
 }
 
+/// This host's name (for telling whether a lease holder still runs here).
+fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+/// Who holds a lease: `pid@host`.
+fn lease_holder() -> String {
+    format!("{}@{}", std::process::id(), host())
+}
+
+/// A holder on this host whose process no longer exists (Linux: no
+/// `/proc/<pid>`); elsewhere only the lease's time frees it.
+fn holder_is_gone(holder: &str) -> bool {
+    let Some((pid, h)) = holder.split_once('@') else {
+        return true;
+    };
+    h == host() && Path::new("/proc/self").exists() && !Path::new("/proc").join(pid).exists()
+}
+
 type RowResult = Result<OutboxItem, serde_json::Error>;
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowResult> {
@@ -278,11 +391,11 @@ mod tests {
         };
         Outbox::open(&p)
             .unwrap()
-            .put("e1", "dataset", "{}", &wb)
+            .put("e1", "dataset", "{}", &wb, None)
             .unwrap();
         let ob = Outbox::open(&p).unwrap();
         assert!(
-            ob.put("e1", "dataset", "{}", &wb).is_err(),
+            ob.put("e1", "dataset", "{}", &wb, None).is_err(),
             "event ids are unique"
         );
         ob.attempt_failed("e1", "gateway down", false).unwrap();
@@ -306,6 +419,56 @@ mod tests {
     }
 
     #[test]
+    fn the_first_data_item_is_kept_and_leases_exclude_live_holders() {
+        let dir = tempfile::tempdir().unwrap();
+        let ob = Outbox::open(dir.path().join("outbox.sqlite")).unwrap();
+        let wb = Writeback::Dataset {
+            run_id: None,
+            name: "d".into(),
+        };
+        ob.put("e1", "dataset", "{}", &wb, None).unwrap();
+        assert_eq!(ob.item("e1").unwrap(), None);
+        assert_eq!(ob.keep_item("e1", b"first").unwrap(), b"first");
+        assert_eq!(ob.keep_item("e1", b"second").unwrap(), b"first");
+
+        assert!(ob.lease("e1", Duration::from_secs(60)).unwrap());
+        assert!(
+            ob.lease("e1", Duration::from_secs(60)).unwrap(),
+            "re-entrant"
+        );
+        let set_holder = |holder: &str, until: i64| {
+            ob.conn()
+                .unwrap()
+                .execute(
+                    "UPDATE outbox SET lease_owner = ?1, lease_until = ?2 WHERE event_id = 'e1'",
+                    params![holder, until],
+                )
+                .unwrap();
+        };
+        let later = chrono::Utc::now().timestamp_millis() + 60_000;
+        set_holder("1@another-host", later);
+        assert!(
+            !ob.lease("e1", Duration::from_secs(60)).unwrap(),
+            "a live holder elsewhere"
+        );
+        set_holder("1@another-host", 0);
+        assert!(
+            ob.lease("e1", Duration::from_secs(60)).unwrap(),
+            "an expired lease"
+        );
+        if Path::new("/proc/self").exists() {
+            set_holder(&format!("4194304999@{}", host()), later);
+            assert!(
+                ob.lease("e1", Duration::from_secs(60)).unwrap(),
+                "a killed holder here"
+            );
+        }
+        ob.release("e1").unwrap();
+        assert!(ob.lease("e1", Duration::from_secs(60)).unwrap());
+        assert!(!ob.lease("unknown", Duration::from_secs(60)).unwrap());
+    }
+
+    #[test]
     fn items_come_back_in_the_order_they_were_recorded() {
         let dir = tempfile::tempdir().unwrap();
         let ob = Outbox::open(dir.path().join("outbox.sqlite")).unwrap();
@@ -314,7 +477,7 @@ mod tests {
             name: "d".into(),
         };
         for id in ["e3", "e1", "e9", "e2"] {
-            ob.put(id, "dataset", "{}", &wb).unwrap();
+            ob.put(id, "dataset", "{}", &wb, None).unwrap();
         }
         // The last two recorded within one millisecond, ids sorting against that order.
         ob.conn()

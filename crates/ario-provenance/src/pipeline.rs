@@ -157,8 +157,19 @@ impl Anchorer {
             c.set_tag(target, k, v).await?;
         }
         let text = String::from_utf8_lossy(&envelope_bytes).into_owned();
-        self.outbox()
-            .put(&event_id, ev.kind.wire_name(), &text, &ev.writeback)?;
+        // The data item is signed once, here, so every attempt sends the same bytes.
+        let item = match self.sign_item(&envelope.to_value(), &envelope_bytes) {
+            Some(Ok(item)) => Some(item.to_bytes()),
+            Some(Err(e)) => return Err(e),
+            None => None,
+        };
+        self.outbox().put(
+            &event_id,
+            ev.kind.wire_name(),
+            &text,
+            &ev.writeback,
+            item.as_deref(),
+        )?;
         Ok(Staged {
             envelope,
             envelope_bytes,
