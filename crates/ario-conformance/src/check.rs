@@ -1,8 +1,7 @@
 //! Helpers shared by the family checks: reading fields of a vector, hex and
 //! JCS with errors as text, and the signing stages every signed family pins.
 
-use ario_envelope::encoding::hex_decode;
-use ario_envelope::encoding::hex_decode_array;
+use ario_envelope::encoding::{hex_decode, hex_decode_array};
 use ario_envelope::jcs::canonicalize;
 use ario_envelope::keys::SigningKey;
 use ario_envelope::merkle::Hash;
@@ -22,12 +21,14 @@ macro_rules! ensure {
 }
 pub(crate) use ensure;
 
+/// The string at `path`.
 pub(crate) fn s<'a>(v: &'a Value, path: &[&str]) -> Result<&'a str, String> {
     get(v, path)?
         .as_str()
         .ok_or_else(|| format!("{} is not a string", path.join(".")))
 }
 
+/// The value at `path` (object members only).
 pub(crate) fn get<'a>(v: &'a Value, path: &[&str]) -> Result<&'a Value, String> {
     let mut cur = v;
     for p in path {
@@ -38,18 +39,22 @@ pub(crate) fn get<'a>(v: &'a Value, path: &[&str]) -> Result<&'a Value, String> 
     Ok(cur)
 }
 
+/// The bytes of the hex string at `path`.
 pub(crate) fn hexb(v: &Value, path: &[&str]) -> Result<Vec<u8>, String> {
     hex_decode(s(v, path)?).map_err(|e| format!("{}: {e}", path.join(".")))
 }
 
+/// A 32-byte hash from 64 hex digits.
 pub(crate) fn hash32(text: &str) -> Result<Hash, String> {
     hex_decode_array::<32>(text).map_err(|e| format!("bad hash {text:?}: {e}"))
 }
 
+/// RFC 8785 bytes of `v`.
 pub(crate) fn canon(v: &Value) -> Result<Vec<u8>, String> {
     canonicalize(v).map_err(|e| e.to_string())
 }
 
+/// The vector's fixed Ed25519 key (its seed must derive its public key).
 pub(crate) fn key_of(v: &Value) -> Result<SigningKey, String> {
     let key = SigningKey::from_seed_hex(s(v, &["fixed_keypair", "ed25519_seed_hex"])?)
         .map_err(|e| e.to_string())?;
@@ -60,6 +65,7 @@ pub(crate) fn key_of(v: &Value) -> Result<SigningKey, String> {
     Ok(key)
 }
 
+/// `obj` with the members `pairs` set.
 pub(crate) fn with(mut obj: Value, pairs: &[(&str, Value)]) -> Result<Value, String> {
     let m = obj.as_object_mut().ok_or("expected an object")?;
     for (k, v) in pairs {
@@ -68,6 +74,7 @@ pub(crate) fn with(mut obj: Value, pairs: &[(&str, Value)]) -> Result<Value, Str
     Ok(obj)
 }
 
+/// Verification options: `payload` bound, no legacy envelopes.
 pub(crate) fn verify_opts(payload: Option<&[u8]>) -> VerifyOptions<'_> {
     VerifyOptions {
         payload_bytes: payload,
@@ -75,6 +82,7 @@ pub(crate) fn verify_opts(payload: Option<&[u8]>) -> VerifyOptions<'_> {
     }
 }
 
+/// `h` with its first hex digit changed.
 pub(crate) fn flip_first_hex_nibble(h: &str) -> String {
     let mut c: Vec<char> = h.chars().collect();
     if let Some(first) = c.first_mut() {

@@ -12,6 +12,7 @@ use crate::check::{
     Check,
 };
 
+/// Runs one `envelope` vector (`stem`: its file name without `.json`).
 pub(crate) fn check(v: &Value, stem: &str) -> Check {
     let vid = s(v, &["vector_id"])?;
     ensure!(

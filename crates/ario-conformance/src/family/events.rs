@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::merkle::check_proofs;
 use crate::check::{canon, check_signing, ensure, get, hexb, key_of, s, verify_opts, with, Check};
 
+/// Runs one `ario.events-v1` vector: a single window or a two-window chain.
 pub(crate) fn check(v: &Value) -> Check {
     ensure!(
         s(v, &["spec_version"])? == "ario.events/v1",

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::check::{canon, ensure, get, s, Check};
 
+/// Runs one `evidence-export` vector given as JSON (`stem`: its file name without `.json`).
 pub(crate) fn check_value(v: &Value, stem: &str) -> Check {
     if stem == "rsa-pss-attestation.golden" {
         return rsa_golden(v);
@@ -27,6 +28,7 @@ pub(crate) fn check_value(v: &Value, stem: &str) -> Check {
 /// Bare bundles (not `{bundle, expected}` vectors) whose verdict is fixed by their name.
 pub(crate) const RAW_BUNDLES: &[&str] = &["attestation-exponent-forgery", "deep-nesting"];
 
+/// Runs one of the [`RAW_BUNDLES`] from its bytes.
 pub(crate) fn check_raw_bundle(stem: &str, bytes: &[u8]) -> Check {
     let r = verify_evidence_bytes(bytes, &EvidenceOptions::default());
     if stem == "deep-nesting" {

@@ -20,6 +20,7 @@ const UNLISTED_PINS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The digest checks of the corpus at `dir` whose files are `files`.
 pub(crate) fn check(dir: &Path, files: &[String]) -> Vec<VectorOutcome> {
     let manifest = std::fs::read_to_string(dir.join("CORPUS-v1.md")).unwrap_or_default();
     let mut pins: Vec<(String, String)> = manifest

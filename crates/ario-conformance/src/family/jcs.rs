@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::check::{ensure, get, s, Check};
 
+/// Runs one `jcs` vector: every case.
 pub(crate) fn check(v: &Value) -> Check {
     ensure!(
         s(v, &["format"])? == "ario-mlflow-rs/jcs-vector/v1",

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::check::{canon, ensure, get, hash32, s, Check};
 
+/// Runs one `merkle` vector.
 pub(crate) fn check(v: &Value) -> Check {
     let leaves = get(v, &["leaves"])?
         .as_array()

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::check::{canon, check_signing, ensure, get, hexb, key_of, s, with, Check};
 
+/// Runs one `mlflow-envelope` vector (`stem`: its file name without `.json`).
 pub(crate) fn check(v: &Value, stem: &str) -> Check {
     ensure!(
         s(v, &["format"])? == "ario-mlflow-rs/envelope-vector/v1",

@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use crate::check::{ensure, get, hexb, s, verify_opts, Check};
 
+/// Runs one negative vector: rejected, for the pinned reason.
 pub(crate) fn check(v: &Value) -> Check {
     ensure!(
         get(v, &["expect", "accepts"])? == &Value::Bool(false),
