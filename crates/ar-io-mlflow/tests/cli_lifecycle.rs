@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use ario_gateway::devnet::{Devnet, DevnetOptions, Faults};
+use ario_devnet::{Devnet, DevnetOptions, Faults};
 use ario_test_support::{mlflow, unique};
 use serde_json::Value;
 

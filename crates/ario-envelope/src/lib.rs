@@ -1,7 +1,6 @@
 #![doc = include_str!("../README.md")]
 
 pub mod codes;
-pub mod conformance;
 pub mod encoding;
 pub mod envelope;
 pub mod evidence;

@@ -1,6 +1,8 @@
 //! The Arweave side of ar.io provenance: ANS-104 data items and their signers,
-//! wallets, Turbo upload, gateway reads with fallback, the ar.io Verify client,
-//! and a local devnet that speaks the same wire protocol.
+//! wallets, Turbo upload, gateway reads with fallback, and the ar.io Verify
+//! client. A local devnet that speaks the same wire protocols is the separate
+//! crate `ario-devnet` (built on this crate's public API), so no HTTP server
+//! stack is compiled into users of this one.
 //!
 //! ```
 //! use ario_gateway::ans104::{DataItem, Ed25519Signer, Tag, UnsignedItem};
@@ -21,7 +23,6 @@
 
 pub mod ans104;
 pub mod config;
-pub mod devnet;
 pub mod fetch;
 pub use ario_http as http;
 pub mod turbo;

@@ -1,7 +1,8 @@
 //! ANS-104 interop with the real peers, both directions, both signature types:
 //! PyPI `turbo-sdk` and npm `arbundles` / `@dha-team/arbundles` (the fork Turbo
-//! runs). The peers are installed by `cargo xtask`; without them these tests
-//! print SKIPPED.
+//! runs). The peers are installed by `cargo xtask`; without them (variables
+//! unset) these tests print `SKIPPED:`, with a variable set to an unusable path
+//! they fail. (`turbo-sdk` uploading to the devnet is tested in `ario-devnet`.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -9,10 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use ario_gateway::ans104::{ArweaveSigner, DataItem, Ed25519Signer, ItemSigner, Tag, UnsignedItem};
-use ario_gateway::config::GatewayConfig;
-use ario_gateway::devnet::{Devnet, DevnetOptions};
-use ario_gateway::fetch::GatewayReader;
 use ario_gateway::wallet::rsa_from_jwk;
+use ario_test_support::{env_path_or_skip, PathKind, SkipKind};
 use serde_json::{json, Value};
 
 const JWK: &str = include_str!("fixtures/arweave-test-wallet.json");
@@ -23,14 +22,8 @@ fn scripts() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../xtask/peers")
 }
 
-fn peer_env(var: &str) -> Option<PathBuf> {
-    let v = std::env::var_os(var)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from);
-    if v.is_none() {
-        println!("SKIPPED: {var} is not set (run through `cargo xtask test`)");
-    }
-    v
+fn peer_env(var: &str, kind: PathKind) -> Option<PathBuf> {
+    env_path_or_skip(var, kind, SkipKind::Peer, "ANS-104 peer not run")
 }
 
 /// Runs one peer script over `cases`; results come back in order.
@@ -63,7 +56,7 @@ fn call(
 }
 
 fn python(cases: &[Value]) -> Option<Vec<Value>> {
-    let py = peer_env("ARIO_PEER_PYTHON")?;
+    let py = peer_env("ARIO_PEER_PYTHON", PathKind::Executable)?;
     Some(call(
         py.to_str().unwrap(),
         &[],
@@ -74,7 +67,7 @@ fn python(cases: &[Value]) -> Option<Vec<Value>> {
 }
 
 fn node(pkg: &str, cases: &[Value]) -> Option<Vec<Value>> {
-    let modules = peer_env("ARIO_PEER_NODE_MODULES")?;
+    let modules = peer_env("ARIO_PEER_NODE_MODULES", PathKind::Dir)?;
     Some(call(
         "node",
         &[pkg],
@@ -189,35 +182,5 @@ fn we_build_peers_verify() {
         if let Some(r) = node(pkg, &cases) {
             assert_we_build_peer_verifies(&r, &items, pkg);
         }
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn turbo_sdk_uploads_to_the_devnet() {
-    let Some(py) = peer_env("ARIO_PEER_PYTHON") else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let devnet = Devnet::start(DevnetOptions::new(dir.path())).await.unwrap();
-    let jwk: Value = serde_json::from_str(JWK).unwrap();
-    let data = hex::encode(br#"{"hello":"devnet"}"#);
-    let upload = format!("{}/turbo", devnet.url());
-    let cases = vec![
-        json!({"id": "solana", "op": "upload", "signer": "solana", "seed_hex": SEED_HEX, "data_hex": data, "tags": tags(), "upload_url": upload}),
-        json!({"id": "arweave", "op": "upload", "signer": "arweave", "jwk": jwk, "data_hex": data, "tags": tags(), "upload_url": upload}),
-    ];
-    let results = tokio::task::spawn_blocking(move || {
-        call(py.to_str().unwrap(), &[], "ans104_peer.py", &cases, &[])
-    })
-    .await
-    .unwrap();
-    let reader = GatewayReader::new(GatewayConfig::default().with_devnet(&devnet.url()));
-    for r in results {
-        let id = r["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("upload failed: {r}"));
-        let fetched = reader.fetch_envelope(id).await.unwrap();
-        assert_eq!(fetched.bytes, br#"{"hello":"devnet"}"#);
-        assert!(devnet.store().get(id).unwrap().item.verify().unwrap());
     }
 }

@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use ario_gateway::devnet::Faults;
+use ario_devnet::Faults;
 use ario_mlflow_client::generated::types;
 use ario_mlflow_client::records::version_tags;
 use ario_mlflow_client::MlflowError;

@@ -7,11 +7,17 @@
 //! reason (success, panic, abort, kill) the pipe closes and the supervisor
 //! terminates the whole group. Nothing is left running.
 //!
+//! No silent skips: a test without its MLflow server, peer or corpus prints
+//! `SKIPPED: <reason>` and records it in `ARIO_SKIP_LOG` (see [`env`]);
+//! a variable that is set but names nothing usable fails the test.
+//!
 //! ```no_run
 //! if let Some(server) = ario_test_support::mlflow() {
 //!     println!("MLflow at {}", server.url());
 //! }
 //! ```
+
+pub mod env;
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -20,12 +26,17 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// The venv Python with MLflow and the peers (`ARIO_PEER_PYTHON`, set by `cargo xtask test`).
+pub use env::{env_path, env_path_or_skip, repo_root, skip, PathKind, SkipKind};
+
+/// The variable naming the venv Python with MLflow and the peers.
+pub const PEER_PYTHON_VAR: &str = "ARIO_PEER_PYTHON";
+
+/// The venv Python with MLflow and the peers (`ARIO_PEER_PYTHON`, set by
+/// `cargo xtask test`; a relative path is taken from the workspace root).
+/// `None` when unset; the calling test fails when it is set but names no
+/// executable file.
 pub fn peer_python() -> Option<PathBuf> {
-    std::env::var_os("ARIO_PEER_PYTHON")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .filter(|p| p.exists())
+    env_path(PEER_PYTHON_VAR, PathKind::Executable)
 }
 
 /// A running MLflow server.
@@ -108,7 +119,7 @@ impl MlflowServer {
         args: &[&str],
         envs: &[(&str, &std::ffi::OsStr)],
     ) -> Result<serde_json::Value, String> {
-        let py = peer_python().ok_or("ARIO_PEER_PYTHON is not set")?;
+        let py = peer_python().ok_or(format!("{PEER_PYTHON_VAR} is not set"))?;
         let path = repo_root().join("xtask/python").join(script);
         let out = Command::new(py)
             .arg(&path)
@@ -159,11 +170,6 @@ pub fn closed_addr() -> std::net::SocketAddr {
         panic!("something listens on {addr}; the tests need it closed");
     }
     addr
-}
-
-/// The repository root.
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 const SUPERVISOR: &str = r#"
@@ -223,9 +229,31 @@ fn get(port: u16, path: &str) -> Option<(u16, String)> {
     Some((status, body))
 }
 
-fn start() -> Result<MlflowServer, String> {
-    let py = peer_python().ok_or("ARIO_PEER_PYTHON is not set")?;
-    MlflowServer::start(&py)
+/// The shared server of this test binary, or why there is none.
+enum Shared {
+    /// `ARIO_PEER_PYTHON` is unset: tests skip.
+    Unset,
+    /// Running.
+    Ready(MlflowServer),
+    /// `ARIO_PEER_PYTHON` is unusable, or the server did not start: tests fail.
+    Failed(String),
+}
+
+fn start() -> Shared {
+    let py = match env::resolve_path(
+        PEER_PYTHON_VAR,
+        std::env::var_os(PEER_PYTHON_VAR).as_deref(),
+        &repo_root(),
+        PathKind::Executable,
+    ) {
+        Ok(None) => return Shared::Unset,
+        Ok(Some(py)) => py,
+        Err(why) => return Shared::Failed(why),
+    };
+    match MlflowServer::start(&py) {
+        Ok(s) => Shared::Ready(s),
+        Err(e) => Shared::Failed(format!("MLflow test server failed: {e}")),
+    }
 }
 
 impl MlflowServer {
@@ -347,18 +375,24 @@ fn start_once(py: &std::path::Path) -> Result<MlflowServer, StartFailure> {
     })
 }
 
-/// The MLflow server shared by this test binary, started on first use; `None`
-/// (with a SKIPPED line) when the peer venv is not installed.
+/// The MLflow server shared by this test binary, started on first use.
+///
+/// `None` (after [`skip`]: one `SKIPPED:` line, recorded in `ARIO_SKIP_LOG`)
+/// when `ARIO_PEER_PYTHON` is unset. The calling test fails when the variable
+/// names no executable (a relative path is taken from the workspace root) or
+/// the server does not start.
 pub fn mlflow() -> Option<&'static MlflowServer> {
-    static SERVER: OnceLock<Result<MlflowServer, String>> = OnceLock::new();
+    static SERVER: OnceLock<Shared> = OnceLock::new();
     match SERVER.get_or_init(start) {
-        Ok(s) => Some(s),
-        Err(e) if peer_python().is_none() => {
-            println!("SKIPPED: no MLflow ({e}); run through `cargo xtask test`");
+        Shared::Ready(s) => Some(s),
+        Shared::Unset => {
+            skip(
+                SkipKind::Mlflow,
+                &format!("{PEER_PYTHON_VAR} is not set, so there is no MLflow server; run through `cargo xtask test`"),
+            );
             None
         }
-        // The venv is there but the server would not start: that is a test failure.
         #[allow(clippy::panic)]
-        Err(e) => panic!("MLflow test server failed: {e}"),
+        Shared::Failed(e) => panic!("{e}"),
     }
 }

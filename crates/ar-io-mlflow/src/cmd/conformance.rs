@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use ario_envelope::conformance::run_dir;
+use ario_conformance::run_dir;
 
 use crate::output::{print_json, Format};
 

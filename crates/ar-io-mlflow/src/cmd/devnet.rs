@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use ario_gateway::devnet::{default_data_dir, Devnet, DevnetOptions};
+use ario_devnet::{default_data_dir, Devnet, DevnetOptions};
 
 /// Arguments of `devnet`.
 #[derive(Debug, clap::Args)]

@@ -11,8 +11,8 @@
 
 use std::time::Duration;
 
+use ario_devnet::{Devnet, DevnetOptions};
 use ario_gateway::config::GatewayConfig;
-use ario_gateway::devnet::{Devnet, DevnetOptions};
 use ario_mlflow_client::{MlflowClient, TrackingConfig};
 use ario_provenance::{Anchorer, Settings};
 use ario_test_support::{mlflow, MlflowServer};

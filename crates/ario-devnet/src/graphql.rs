@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::Json;
 use serde_json::Value;
 
-use super::{DevnetState, Stored};
+use crate::{DevnetState, Stored};
 
 type DevnetSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 

@@ -3,6 +3,9 @@
 use std::sync::Arc;
 
 use ario_envelope::encoding::{b64url_encode, sha256};
+use ario_gateway::ans104::DataItem;
+use ario_gateway::fetch::is_tx_id;
+use ario_gateway::turbo::Receipt;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
@@ -15,10 +18,7 @@ use rsa::traits::PublicKeyParts as _;
 use serde_json::json;
 use sha2::Sha256;
 
-use super::{faults, graphql, verify, DevnetState, Faults};
-use crate::ans104::DataItem;
-use crate::fetch::is_tx_id;
-use crate::turbo::Receipt;
+use crate::{faults, graphql, verify, DevnetState, Faults};
 
 pub(super) fn router(state: Arc<DevnetState>) -> Router {
     Router::new()
@@ -219,6 +219,6 @@ async fn set_faults(State(s): State<Arc<DevnetState>>, Json(f): Json<Faults>) ->
     Json(f)
 }
 
-async fn requests(State(s): State<Arc<DevnetState>>) -> Json<Vec<super::RequestRecord>> {
-    Json(super::lock(&s.log).clone())
+async fn requests(State(s): State<Arc<DevnetState>>) -> Json<Vec<crate::RequestRecord>> {
+    Json(crate::lock(&s.log).clone())
 }

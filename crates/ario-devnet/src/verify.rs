@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use ario_envelope::encoding::{b64url_encode, sha256, sha256_hex};
+use ario_gateway::fetch::is_tx_id;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,8 +14,7 @@ use rsa::traits::PublicKeyParts as _;
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use super::{lock, DevnetState};
-use crate::fetch::is_tx_id;
+use crate::{lock, DevnetState};
 
 pub(super) async fn health() -> Json<Value> {
     Json(json!({"status": "ok", "gateway": true}))

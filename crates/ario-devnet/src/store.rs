@@ -5,10 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
 use ario_envelope::encoding::{b64url_encode, sha256};
+use ario_gateway::ans104::DataItem;
+use ario_gateway::wallet::{jwk_from_rsa, rsa_from_jwk, write_new_private};
 use rsa::RsaPrivateKey;
-
-use crate::ans104::DataItem;
-use crate::wallet::{jwk_from_rsa, rsa_from_jwk, write_new_private};
 
 /// One accepted item.
 #[derive(Debug, Clone)]

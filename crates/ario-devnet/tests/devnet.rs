@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use ario_devnet::{Devnet, DevnetOptions, Faults};
 use ario_gateway::ans104::{DataItem, Ed25519Signer, ItemSigner, UnsignedItem};
 use ario_gateway::config::{GatewayConfig, RetryPolicy};
-use ario_gateway::devnet::{Devnet, DevnetOptions, Faults};
 use ario_gateway::fetch::{FetchError, GatewayCause, GatewayReader};
 use ario_gateway::http::RequestFailure;
 use ario_gateway::turbo::{envelope_tags, TurboClient, UploadError};
@@ -24,8 +24,7 @@ fn keys_template() -> &'static PathBuf {
     DIR.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("ario-devnet-keys-{}", std::process::id()));
         for k in ["turbo-receipt.jwk.json", "verify-operator.jwk.json"] {
-            ario_gateway::devnet::store::load_or_create_key(&dir.join("keys").join(k), 2048)
-                .unwrap();
+            ario_devnet::store::load_or_create_key(&dir.join("keys").join(k), 2048).unwrap();
         }
         dir
     })

@@ -11,6 +11,30 @@
 //! `/<id>`, `/tx/<id>/status` and `/graphql` are the gateway, `/verify/...` is
 //! the Verify API, `/v1/verify-status/<asset>` is an agent gate, and
 //! `/__devnet/...` is the control plane (faults, request log).
+//!
+//! The devnet is a separate crate so that the HTTP server stack (axum,
+//! async-graphql) is compiled only into the CLI's `devnet` command and the
+//! tests, never into users of `ario-gateway`. It is built from `ario-gateway`'s
+//! public API: data items are parsed and verified with [`ario_gateway::ans104`],
+//! receipts use [`ario_gateway::turbo::Receipt`], keys are stored with
+//! [`ario_gateway::wallet`].
+//!
+//! ```no_run
+//! use ario_devnet::{Devnet, DevnetOptions};
+//! use ario_gateway::config::GatewayConfig;
+//! use ario_gateway::fetch::GatewayReader;
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = std::env::temp_dir().join("ario-devnet-example");
+//! let devnet = Devnet::start(DevnetOptions::new(&dir)).await?;
+//! // Point the gateway clients (or `ARIO_MLFLOW_DEVNET`) at it.
+//! let reader = GatewayReader::new(GatewayConfig::default().with_devnet(&devnet.url()));
+//! println!("devnet at {}, {} items", devnet.url(), devnet.store().len());
+//! # drop(reader);
+//! devnet.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
 
 mod faults;
 mod graphql;

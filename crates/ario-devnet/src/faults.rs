@@ -12,7 +12,7 @@ use bytes::Bytes;
 use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 
-use super::DevnetState;
+use crate::DevnetState;
 
 /// What the devnet does wrong, and to which requests.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
