@@ -378,6 +378,45 @@ async fn gateway_down_goes_to_the_outbox_and_retry_completes() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_lost_bundler_answer_is_retried_with_the_same_item() {
+    let Some(f) = common::fixture().await else {
+        return;
+    };
+    let p = &f.prov;
+    let logged = common::iris_run(f.server);
+    let run_id = logged["run_id"].as_str().unwrap();
+    // The bundler stores each item, but its answer is cut off on the way back.
+    f.devnet.set_faults(Faults {
+        truncate: true,
+        path_prefix: Some("/turbo/tx".into()),
+        ..Default::default()
+    });
+    let a = p
+        .anchor_run(run_id, &AnchorRunOptions::default())
+        .await
+        .unwrap();
+    assert!(a.committed.unwrap().tx_id().is_none());
+    assert_eq!(
+        f.devnet.store().len(),
+        2,
+        "dataset and training were stored"
+    );
+    f.devnet.set_faults(Faults::default());
+    let items = p.retry().await.unwrap();
+    assert!(
+        items.iter().all(|i| i.state == OutboxState::Anchored),
+        "{items:#?}"
+    );
+    assert_eq!(
+        f.devnet.store().len(),
+        2,
+        "the retry sent the same items; nothing was stored (or paid for) twice"
+    );
+    let v = p.verify_run(run_id, false).await.unwrap();
+    assert_eq!(v.status, Status::Verified, "{:#?}", v.rows);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_new_process_uploads_what_an_earlier_one_signed() {
     let (devnet, _dir) = common::devnet_with(|_| {}).await;
     let home = tempfile::tempdir().unwrap();
