@@ -115,6 +115,11 @@ impl GatewayReader {
         &self.config
     }
 
+    /// The HTTP client.
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.client
+    }
+
     /// `GET /raw/<tx_id>` from each gateway until one serves JSON bytes whose
     /// digest (when the gateway states one) matches.
     pub async fn fetch_envelope(&self, tx_id: &str) -> Result<Fetched, FetchError> {

@@ -24,6 +24,7 @@
 pub mod ans104;
 pub mod config;
 pub mod fetch;
+pub mod graphql;
 pub use ario_http as http;
 pub mod turbo;
 pub mod verify_service;

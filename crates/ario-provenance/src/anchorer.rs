@@ -126,6 +126,12 @@ impl Anchorer {
         )
     }
 
+    /// The same anchorer, verifying under `policy` (see [`Verifier::with_trust`]).
+    pub fn with_trust(mut self, policy: crate::trust::TrustPolicy) -> Self {
+        self.verifier = self.verifier.with_trust(policy);
+        self
+    }
+
     /// The verifier this anchorer reads with.
     pub fn verifier(&self) -> &Verifier {
         &self.verifier

@@ -106,6 +106,9 @@ pub enum ProvenanceError {
         /// The URI opened.
         model_uri: String,
     },
+    /// The trust file is unusable.
+    #[error(transparent)]
+    Trust(#[from] crate::trust::TrustFileError),
     /// The verify-status gate refused.
     #[error(transparent)]
     Gate(#[from] crate::gate::GateError),
@@ -143,6 +146,7 @@ impl ProvenanceError {
             | E::DatasetNotFound { .. }
             | E::RunIdMismatch { .. }
             | E::ModelUri(_)
+            | E::Trust(_)
             | E::Canon(_) => ErrorKind::InvalidInput,
             E::Key(_)
             | E::Wallet(_)

@@ -58,6 +58,7 @@
 //! | [`verify`] | checks as data ([`verify::check`]), rows and status ([`verify::verdict`]), and the I/O around them |
 //! | [`audit`], [`report`] | the lineage audit, its summaries, and its HTML |
 //! | [`keystore`] | the signing key, created once |
+//! | [`trust`] | the trust policy: pinned signers, their windows, allowed uploaders |
 
 pub mod audit;
 pub mod event;
@@ -68,6 +69,7 @@ pub mod outbox;
 pub mod payload;
 pub mod report;
 pub mod tags;
+pub mod trust;
 pub mod verify;
 
 mod anchorer;

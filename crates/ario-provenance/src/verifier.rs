@@ -8,11 +8,13 @@ use ario_gateway::fetch::GatewayReader;
 use ario_mlflow_client::MlflowClient;
 
 use crate::error::ProvenanceError;
+use crate::trust::TrustPolicy;
 
 struct Parts {
     mlflow: MlflowClient,
     gateway: GatewayConfig,
     reader: GatewayReader,
+    trust: Option<TrustPolicy>,
 }
 
 /// Verifies and audits anchored events against Arweave and live MLflow.
@@ -38,6 +40,7 @@ impl Verifier {
                 reader: GatewayReader::new(gateway.clone()),
                 mlflow,
                 gateway,
+                trust: None,
             }),
         }
     }
@@ -58,6 +61,24 @@ impl Verifier {
     /// Gateway settings.
     pub fn gateway(&self) -> &GatewayConfig {
         &self.parts.gateway
+    }
+
+    /// The same verifier, judging signers by `policy` (a decisive Signer
+    /// Trusted row, and the policy's attestation level).
+    pub fn with_trust(self, policy: TrustPolicy) -> Self {
+        Verifier {
+            parts: Arc::new(Parts {
+                mlflow: self.parts.mlflow.clone(),
+                gateway: self.parts.gateway.clone(),
+                reader: self.parts.reader.clone(),
+                trust: Some(policy),
+            }),
+        }
+    }
+
+    /// The trust policy, when one was given.
+    pub fn trust(&self) -> Option<&TrustPolicy> {
+        self.parts.trust.as_ref()
     }
 
     /// The gateway reader (with fallback across gateways).

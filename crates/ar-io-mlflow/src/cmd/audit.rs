@@ -37,6 +37,8 @@ pub(crate) struct Args {
     /// Verify every decision.
     #[arg(long)]
     all_decisions: bool,
+    #[command(flatten)]
+    trust: super::common::TrustArg,
 }
 
 /// The text form of an audit.
@@ -120,7 +122,7 @@ fn capitalize(s: &str) -> String {
 pub(crate) fn run(a: &Args) -> anyhow::Result<u8> {
     let (name, version) = name_version(&a.model);
     block_on(async {
-        let prov = verifier()?;
+        let prov = verifier(&a.trust)?;
         let audit = prov
             .audit(&name, &version, (!a.all_decisions).then_some(a.decisions))
             .await

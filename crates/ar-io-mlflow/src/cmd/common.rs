@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 use anyhow::Context as _;
-use ario_provenance::{AnchorStatus, Anchorer, Outcome, Row, Status, Verification, Verifier};
+use ario_provenance::trust::TrustPolicy;
+use ario_provenance::{
+    AnchorStatus, Anchorer, Outcome, ProvenanceError, Row, Status, Verification, Verifier,
+};
 use serde_json::Value;
 
 /// Runs `f` on a fresh multi-threaded runtime.
@@ -22,9 +25,32 @@ pub(crate) fn anchorer() -> anyhow::Result<Anchorer> {
     Anchorer::from_env().context("setting up (MLflow, signing key, wallet, outbox)")
 }
 
+/// The trust policy option of every verifying command.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct TrustArg {
+    /// Trust policy (TOML): the signing keys accepted, their windows, and
+    /// optionally the allowed uploaders. Without one, any key is accepted.
+    #[arg(long = "trust", env = "ARIO_MLFLOW_TRUST", value_name = "FILE")]
+    pub(crate) trust: Option<std::path::PathBuf>,
+}
+
+impl TrustArg {
+    /// The policy, when a file was named (a bad file is an error, exit 2).
+    pub(crate) fn policy(&self) -> anyhow::Result<Option<TrustPolicy>> {
+        match &self.trust {
+            Some(p) => Ok(Some(TrustPolicy::load(p).map_err(ProvenanceError::from)?)),
+            None => Ok(None),
+        }
+    }
+}
+
 /// A verifier from the environment: it creates no key, wallet or outbox file.
-pub(crate) fn verifier() -> anyhow::Result<Verifier> {
-    Verifier::from_env().context("setting up (MLflow, gateways)")
+pub(crate) fn verifier(trust: &TrustArg) -> anyhow::Result<Verifier> {
+    let v = Verifier::from_env().context("setting up (MLflow, gateways)")?;
+    Ok(match trust.policy()? {
+        Some(p) => v.with_trust(p),
+        None => v,
+    })
 }
 
 /// Options of every command that anchors in the background and waits.

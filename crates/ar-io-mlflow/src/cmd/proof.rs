@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use ario_envelope::{verify_envelope_bytes, Status, Verdict, VerifyOptions};
+use ario_provenance::trust::TrustPolicy;
+use ario_provenance::verify::check::{Check, CheckOutcome, NotRunCause};
 use serde::Serialize;
 
 use crate::output::{mark, print_json, Format};
@@ -33,6 +35,8 @@ pub(crate) struct VerifyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
+    #[command(flatten)]
+    trust: super::common::TrustArg,
 }
 
 #[derive(Serialize)]
@@ -41,7 +45,38 @@ struct Report<'a> {
     payload: Option<String>,
     #[serde(flatten)]
     verdict: &'a Verdict,
-    exit_code: i32,
+    signer_trusted: &'a Check,
+    exit_code: u8,
+}
+
+/// The signer against the trust policy; offline, no uploader can be found out.
+fn signer_check(policy: Option<&TrustPolicy>, envelope: &[u8]) -> Check {
+    let Some(policy) = policy else {
+        return Check::not_run(
+            NotRunCause::NoTrustPolicy,
+            "not checked: no trust policy given, so any signing key was accepted",
+        );
+    };
+    let env = ario_envelope::json::parse(envelope).unwrap_or_default();
+    let member = |k: &str| env.get(k).and_then(serde_json::Value::as_str);
+    let owner = if policy.uploaders.is_empty() {
+        Ok(None)
+    } else {
+        Err("offline: the uploader of a bare envelope is not known")
+    };
+    policy.judge(member("public_key"), member("signed_at"), owner)
+}
+
+/// The kernel's verdict with the trust decision folded in.
+fn overall(v: &Verdict, signer: &Check) -> Status {
+    match (v.status, signer.outcome) {
+        (Status::Malformed, _) => Status::Malformed,
+        (_, CheckOutcome::Failed(_)) => Status::Failed,
+        (Status::Verified, CheckOutcome::NotRun(c)) if c != NotRunCause::NoTrustPolicy => {
+            Status::Undetermined
+        }
+        (s, _) => s,
+    }
 }
 
 pub(crate) fn run(cmd: &ProofCommand) -> anyhow::Result<u8> {
@@ -64,21 +99,24 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<u8> {
             allow_legacy: args.allow_legacy,
         },
     );
-    let code = verdict.status.exit_code();
+    let signer = signer_check(args.trust.policy()?.as_ref(), &envelope);
+    let status = overall(&verdict, &signer);
+    let code = u8::try_from(status.exit_code()).unwrap_or(crate::exit::MALFORMED);
     if args.format == Format::Json {
         print_json(&Report {
             envelope: args.envelope.display().to_string(),
             payload: args.payload.as_ref().map(|p| p.display().to_string()),
             verdict: &verdict,
+            signer_trusted: &signer,
             exit_code: code,
         })?;
     } else {
-        print_text(args, &verdict);
+        print_text(args, &verdict, &signer, status);
     }
-    Ok(u8::try_from(code).unwrap_or(2))
+    Ok(code)
 }
 
-fn print_text(args: &VerifyArgs, v: &Verdict) {
+fn print_text(args: &VerifyArgs, v: &Verdict, signer: &Check, status: Status) {
     println!("Envelope  {}", args.envelope.display());
     if v.status != Status::Malformed {
         let spec = match v.spec_version_status {
@@ -105,13 +143,21 @@ fn print_text(args: &VerifyArgs, v: &Verdict) {
         };
         println!("  {:<14} {} {binding}", "payload", mark(v.payload_hash_ok));
     }
+    if v.status != Status::Malformed {
+        println!(
+            "  {:<14} {} {}",
+            "signer",
+            mark(signer.ok()),
+            signer.message
+        );
+    }
     if !v.reasons.is_empty() {
         let list: Vec<&str> = v.reasons.iter().map(|r| r.as_str()).collect();
         println!("  {:<14} {}", "reasons", list.join(", "));
     }
     println!(
         "{}",
-        match v.status {
+        match status {
             Status::Verified => "VERIFIED",
             Status::Failed => "FAILED",
             Status::Undetermined => "UNDETERMINED (not verified: a check could not run)",

@@ -48,9 +48,11 @@ pub(crate) struct Common {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
-    /// Do not write `ario.verify_status=verified` back to MLflow.
+    /// Do not write the outcome (`ario.verify_status` …) back to MLflow.
     #[arg(long)]
     no_write_back: bool,
+    #[command(flatten)]
+    trust: super::common::TrustArg,
 }
 
 /// Splits `NAME/VERSION` (the version is the part after the last `/`).
@@ -70,7 +72,7 @@ pub(crate) fn run(cmd: &VerifyCommand) -> anyhow::Result<u8> {
     };
     let wb = !common.no_write_back;
     block_on(async {
-        let prov = verifier()?;
+        let prov = verifier(&common.trust)?;
         let r: Result<Verification, ario_mlflow_client::MlflowError> = match cmd {
             VerifyCommand::Run { run_id, .. } => prov.verify_run(run_id, wb).await,
             VerifyCommand::Model { model, .. } => {

@@ -4,10 +4,8 @@
 use ario_gateway::verify_service::{check_attestation, VerifyClient, VerifyServiceError};
 
 use super::check::{Attestation, Check, FailReason, NotRunCause};
+use crate::trust::DEFAULT_MIN_ATTESTATION_LEVEL;
 use crate::verifier::Verifier;
-
-/// Minimum attestation level counted as attested (the plugin's default).
-pub const MIN_ATTESTATION_LEVEL: u8 = 2;
 
 impl Verifier {
     /// The attestation check of the envelope at `tx_id`.
@@ -33,6 +31,9 @@ impl Verifier {
                 )
             }
         };
+        let min = self
+            .trust()
+            .map_or(DEFAULT_MIN_ATTESTATION_LEVEL, |t| t.min_attestation_level);
         let level = result.level.unwrap_or(0);
         let by = result
             .attested_by
@@ -43,9 +44,9 @@ impl Verifier {
             attested_by: result.attested_by.clone(),
             attested_at: result.attested_at.clone(),
             report_url: result.report_url.clone(),
-            min_attestation_level: MIN_ATTESTATION_LEVEL,
+            min_attestation_level: min,
         };
-        if level < MIN_ATTESTATION_LEVEL {
+        if level < min {
             return Check::failed(
                 FailReason::AttestationBelowThreshold,
                 format!("attestation_level_below_threshold: level {level} (by {by})"),
@@ -56,7 +57,15 @@ impl Verifier {
             Some(id) => client.operator_key(id).await.ok().flatten(),
             None => None,
         };
-        let chk = check_attestation(&result, key.as_ref(), tx_id, envelope_bytes, None);
+        // The attested payload must name the owner the service reports.
+        let Some(owner) = result.owner_address.clone() else {
+            return Check::not_run(
+                NotRunCause::AttestationIncomplete,
+                format!("level {level} by {by}; the answer names no owner, so what the attestation binds cannot be checked"),
+            )
+            .with_attestation(details);
+        };
+        let chk = check_attestation(&result, key.as_ref(), tx_id, envelope_bytes, Some(&owner));
         let bound = [
             chk.signature_ok,
             chk.operator_bound,
@@ -77,8 +86,13 @@ impl Verifier {
                 format!("level {level} by {by}; the operator's signature could not be checked"),
             )
         } else {
+            let caveat = if level < 3 {
+                " — level below 3 accepted by the trust policy: the operator did not check the item's signature"
+            } else {
+                ""
+            };
             Check::passed(format!(
-                "Verified by {by} (level {level}, operator signature checked)"
+                "Verified by {by} (level {level}, operator signature checked){caveat}"
             ))
         };
         check.with_attestation(details)

@@ -35,6 +35,16 @@ pub enum FailReason {
     AttestationInvalid,
     /// ar.io Verify answered without a usable result.
     AttestationNoResult,
+    /// The signing key is not in the trust policy.
+    UnknownSigner,
+    /// The envelope was signed before the key's window opened.
+    KeyNotYetValid,
+    /// The envelope was signed after the key's window closed.
+    KeyExpired,
+    /// The envelope was signed after the key was retired.
+    KeyRetired,
+    /// The data item's owner is not a listed uploader.
+    UntrustedUploader,
 }
 
 impl FailReason {
@@ -54,6 +64,11 @@ impl FailReason {
             FailReason::AttestationBelowThreshold => "attestation_below_threshold",
             FailReason::AttestationInvalid => "attestation_invalid",
             FailReason::AttestationNoResult => "attestation_no_result",
+            FailReason::UnknownSigner => "unknown_signer",
+            FailReason::KeyNotYetValid => "key_not_yet_valid",
+            FailReason::KeyExpired => "key_expired",
+            FailReason::KeyRetired => "key_retired",
+            FailReason::UntrustedUploader => "untrusted_uploader",
         }
     }
 }
@@ -84,6 +99,12 @@ pub enum NotRunCause {
     AttestationUnreachable,
     /// The attesting operator's key could not be obtained.
     OperatorKeyUnavailable,
+    /// No trust policy was given: any signing key is accepted.
+    NoTrustPolicy,
+    /// The data item's uploader could not be found out.
+    UploaderUnknown,
+    /// The attestation lacks a member needed to check what it binds.
+    AttestationIncomplete,
 }
 
 impl NotRunCause {
@@ -100,6 +121,9 @@ impl NotRunCause {
             NotRunCause::AttestationNotEnabled => "attestation_not_enabled",
             NotRunCause::AttestationUnreachable => "attestation_unreachable",
             NotRunCause::OperatorKeyUnavailable => "operator_key_unavailable",
+            NotRunCause::NoTrustPolicy => "no_trust_policy",
+            NotRunCause::UploaderUnknown => "uploader_unknown",
+            NotRunCause::AttestationIncomplete => "attestation_incomplete",
         }
     }
 }

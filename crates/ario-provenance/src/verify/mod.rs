@@ -19,8 +19,6 @@ use ario_mlflow_client::{MlflowError, TagTarget};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-pub use attestation::MIN_ATTESTATION_LEVEL;
-
 /// Longest failure explanation written to a tag (MLflow caps tag values).
 const MAX_FAILURE_TAG: usize = 1000;
 use check::{Check, FailReason, NotRunCause};
@@ -299,6 +297,7 @@ impl Verifier {
         };
         v.live_mismatches = diff;
         let ario_attestation = self.attestation(tx_id, &fetched.bytes).await;
+        let signer_trusted = self.signer_trusted(tx_id, &env).await;
         let set = CheckSet {
             proof,
             envelope: Some(EnvelopeChecks {
@@ -306,9 +305,36 @@ impl Verifier {
                 anchored_bytes,
                 source_of_truth,
                 ario_attestation,
+                signer_trusted,
             }),
         };
         (set, typed)
+    }
+
+    /// The signing key (and, when the policy lists uploaders, the data
+    /// item's owner) against the trust policy.
+    async fn signer_trusted(&self, tx_id: &str, env: &Value) -> Check {
+        let Some(policy) = self.trust() else {
+            return Check::not_run(
+                NotRunCause::NoTrustPolicy,
+                "not checked: no trust policy given, so any signing key was accepted",
+            );
+        };
+        let member = |k: &str| env.get(k).and_then(Value::as_str);
+        let owner = if policy.uploaders.is_empty() {
+            Ok(None)
+        } else {
+            match self.reader().transaction(tx_id).await {
+                Ok(Some(t)) => Ok(Some(t.owner_address)),
+                Ok(None) => Err(format!("{tx_id} is not indexed by the gateways' GraphQL")),
+                Err(e) => Err(e.to_string()),
+            }
+        };
+        policy.judge(
+            member("public_key"),
+            member("signed_at"),
+            owner.as_ref().map(Option::as_deref).map_err(String::as_str),
+        )
     }
 
     /// Writes the outcome back to MLflow: a full pass marks the object

@@ -79,6 +79,8 @@ pub const PROOF_FOUND: &str = "Proof Found";
 pub const SIGNATURE_CONFIRMED: &str = "Signature Confirmed";
 /// Label of the attestation row.
 pub const ATTESTATION: &str = "ar.io attestation";
+/// Label of the trust-policy row.
+pub const SIGNER_TRUSTED: &str = "Signer Trusted";
 
 /// Every check of one verification. Only `proof` is present when no
 /// envelope was obtained.
@@ -101,6 +103,8 @@ pub struct EnvelopeChecks {
     pub source_of_truth: Check,
     /// ar.io Verify attestation.
     pub ario_attestation: Check,
+    /// The signing key (and uploader) against the trust policy.
+    pub signer_trusted: Check,
 }
 
 fn row(label: &str, outcome: Outcome, detail: impl Into<String>, decisive: bool) -> Row {
@@ -160,6 +164,20 @@ fn attestation_row(c: &Check) -> Row {
     }
 }
 
+/// The trust row: decisive whenever a policy was given; without one it
+/// says plainly that any key was accepted.
+fn trust_row(c: &Check) -> Row {
+    match c.outcome {
+        CheckOutcome::NotRun(NotRunCause::NoTrustPolicy) => row(
+            SIGNER_TRUSTED,
+            Outcome::NotApplicable,
+            c.message.clone(),
+            false,
+        ),
+        _ => row(SIGNER_TRUSTED, plain(c), c.message.clone(), true),
+    }
+}
+
 /// The panel of one verification.
 pub fn rows(kind: Option<EventKind>, checks: &CheckSet) -> Vec<Row> {
     let mut out = vec![row(
@@ -175,6 +193,7 @@ pub fn rows(kind: Option<EventKind>, checks: &CheckSet) -> Vec<Row> {
             _ => c.signature.message.clone(),
         };
         out.push(row(SIGNATURE_CONFIRMED, plain(&c.signature), sig, true));
+        out.push(trust_row(&c.signer_trusted));
         out.push(attestation_row(&c.ario_attestation));
     }
     out
@@ -229,6 +248,19 @@ mod tests {
         Check::passed("envelope retrieved")
     }
 
+    fn trust_states() -> Vec<Check> {
+        vec![
+            Check::passed("signed by ci"),
+            Check::failed(FailReason::UnknownSigner, "stranger"),
+            Check::not_run(NotRunCause::NoTrustPolicy, "any key accepted"),
+            Check::not_run(NotRunCause::UploaderUnknown, "GraphQL down"),
+        ]
+    }
+
+    fn no_policy() -> Check {
+        Check::not_run(NotRunCause::NoTrustPolicy, "any key accepted")
+    }
+
     /// The whole table: every kind × every state of every check.
     #[test]
     fn status_is_verified_exactly_when_every_decisive_check_passed() {
@@ -238,7 +270,9 @@ mod tests {
                 for sig in every_check_state() {
                     for bytes in every_check_state() {
                         for live in every_check_state() {
-                            for att in attestation_states() {
+                            for (att, trust) in attestation_states().into_iter().flat_map(|a| {
+                                trust_states().into_iter().map(move |t| (a.clone(), t))
+                            }) {
                                 cases += 1;
                                 let set = CheckSet {
                                     proof: proof.clone(),
@@ -247,11 +281,14 @@ mod tests {
                                         anchored_bytes: bytes.clone(),
                                         source_of_truth: live.clone(),
                                         ario_attestation: att.clone(),
+                                        signer_trusted: trust.clone(),
                                     }),
                                 };
                                 let r = rows(kind, &set);
                                 let s = status(&set, &r);
-                                assert_eq!(r.len(), 4);
+                                assert_eq!(r.len(), 5);
+                                let trust_ok = trust.ok() == Some(true)
+                                    || trust.not_run_cause() == Some(NotRunCause::NoTrustPolicy);
                                 let no_surface =
                                     live.not_run_cause() == Some(NotRunCause::NoLiveSurface);
                                 let live_ok = live.ok() == Some(true) || no_surface;
@@ -259,12 +296,14 @@ mod tests {
                                     && sig.ok() == Some(true)
                                     && bytes.ok() == Some(true)
                                     && live_ok
-                                    && att.fail_reason() != Some(FailReason::AttestationInvalid);
+                                    && att.fail_reason() != Some(FailReason::AttestationInvalid)
+                                    && trust_ok;
                                 let any_fail = proof.ok() == Some(false)
                                     || sig.ok() == Some(false)
                                     || bytes.ok() == Some(false)
                                     || live.ok() == Some(false)
-                                    || att.fail_reason() == Some(FailReason::AttestationInvalid);
+                                    || att.fail_reason() == Some(FailReason::AttestationInvalid)
+                                    || trust.ok() == Some(false);
                                 let want = if any_fail {
                                     Status::Failed
                                 } else if all_pass {
@@ -284,7 +323,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cases, 7 * 2 * 4 * 4 * 4 * 4);
+        assert_eq!(cases, 7 * 2 * 4 * 4 * 4 * 4 * 4);
     }
 
     #[test]
@@ -296,12 +335,19 @@ mod tests {
                 anchored_bytes: Check::passed(""),
                 source_of_truth: Check::not_run(NotRunCause::MlflowUnreachable, "MLflow down"),
                 ario_attestation: Check::not_run(NotRunCause::AttestationNotEnabled, "off"),
+                signer_trusted: no_policy(),
             }),
         };
         let r = rows(Some(EventKind::Training), &set);
         assert_eq!(r[1].outcome, Outcome::Undetermined);
         assert_eq!(r[1].detail, "MLflow down");
-        assert_eq!(r[3].outcome, Outcome::Undetermined);
+        assert_eq!(r[4].outcome, Outcome::Undetermined);
+        assert!(!r[4].decisive);
+        assert_eq!(
+            r[3].outcome,
+            Outcome::NotApplicable,
+            "no policy: not checked"
+        );
         assert!(!r[3].decisive);
         assert_eq!(status(&set, &r), Status::Undetermined);
     }
@@ -315,6 +361,7 @@ mod tests {
                 anchored_bytes: Check::passed(""),
                 source_of_truth: Check::not_run(NotRunCause::NoLiveSurface, ""),
                 ario_attestation: Check::passed("att"),
+                signer_trusted: no_policy(),
             }),
         };
         let r = rows(Some(EventKind::StageTransition), &set);
