@@ -201,7 +201,17 @@ pub(crate) fn run() -> anyhow::Result<()> {
         env.ok(&["verify", "trace", t])?;
     }
 
-    step(9, "audit the version's whole lineage into one HTML file");
+    step(
+        9,
+        "pin our key in a trust policy: the same checks now also show who signed",
+    );
+    let stanza = env.ok(&["keys", "show", "--name", "demo-signer", "--format", "toml"])?;
+    let trust = work.join("trust.toml");
+    std::fs::write(&trust, stanza)?;
+    let trust = trust.display().to_string();
+    env.ok(&["verify", "run", &run_id, "--trust", &trust])?;
+
+    step(10, "audit the version's whole lineage into one HTML file");
     let report = work.join("audit.html");
     env.ok(&[
         "audit",
@@ -211,7 +221,7 @@ pub(crate) fn run() -> anyhow::Result<()> {
         "--output",
         &report.display().to_string(),
     ])?;
-    env.ok(&["audit", &format!("{model}/{version}")])?;
+    env.ok(&["audit", &format!("{model}/{version}"), "--trust", &trust])?;
 
     println!(
         "\ndone in {:.0} s. The audit report is {}\n(open it in a browser; it has no external assets).",

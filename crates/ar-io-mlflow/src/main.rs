@@ -32,6 +32,9 @@ enum Command {
     Verify(cmd::verify::VerifyCommand),
     /// Audit a model version's whole lineage (text, JSON or HTML).
     Audit(cmd::audit::Args),
+    /// Our signing key, and the trust-file stanza that pins it.
+    #[command(subcommand)]
+    Keys(cmd::keys::KeysCommand),
     /// Upload what the outbox still holds and write the tags back.
     Retry(cmd::outbox::RetryArgs),
     /// List pending and failed outbox items.
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Decide(a) => cmd::decide::run(&a),
         Command::Verify(c) => cmd::verify::run(&c),
         Command::Audit(a) => cmd::audit::run(&a),
+        Command::Keys(c) => cmd::keys::run(&c),
         Command::Retry(a) => cmd::outbox::retry(&a),
         Command::Status(a) => cmd::outbox::status(&a),
         Command::Conformance(args) => cmd::conformance::run(&args),

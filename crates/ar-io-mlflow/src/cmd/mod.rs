@@ -6,6 +6,7 @@ pub(crate) mod common;
 pub(crate) mod conformance;
 pub(crate) mod decide;
 pub(crate) mod devnet;
+pub(crate) mod keys;
 pub(crate) mod outbox;
 pub(crate) mod proof;
 pub(crate) mod registry;
