@@ -2,13 +2,15 @@
 //! upload function, one definition of a permanent refusal, one write-back.
 
 use ario_gateway::ans104::item::{DataItem, UnsignedItem};
+use ario_gateway::ans104::tags::Tag;
 use ario_gateway::turbo::{envelope_tags, UploadError, Uploaded};
 use serde_json::Value;
 
 use crate::anchorer::Anchorer;
 use crate::error::ProvenanceError;
 use crate::event::EventKind;
-use crate::layout::{artifact_path, tx_tag, ArtifactFile};
+use crate::event::Subject;
+use crate::layout::{artifact_path, tx_tag, ArtifactFile, ITEM_SUBJECT_ID, ITEM_SUBJECT_TYPE};
 use crate::outbox::{OutboxItem, OutboxState};
 use crate::pipeline::{pretty, Committed, PreparedEvent, Staged, APP_VERSION};
 use crate::tags;
@@ -46,9 +48,18 @@ impl Anchorer {
         let w = self.parts.wallet.as_ref()?;
         let mut anchor = [0u8; 32];
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut anchor);
+        // Additive, discoverable tags: who the anchor is about.
+        let extra: Vec<Tag> = Subject::from_json(envelope.get("subject"))
+            .map(|s| {
+                vec![
+                    Tag::new(ITEM_SUBJECT_TYPE, s.subject_type().wire_name()),
+                    Tag::new(ITEM_SUBJECT_ID, s.discovery_id()),
+                ]
+            })
+            .unwrap_or_default();
         let signed = UnsignedItem {
             data: bytes.to_vec(),
-            tags: envelope_tags(envelope, APP_VERSION, &[]),
+            tags: envelope_tags(envelope, APP_VERSION, &extra),
             target: None,
             anchor: Some(anchor),
         }

@@ -86,6 +86,17 @@ pub enum ProvenanceError {
         /// Run id in the source.
         parsed: String,
     },
+    /// The run carries a training anchor already.
+    #[error("run {run_id} is anchored already ({tx_id}); pass --reanchor --reason \"…\" to anchor it again as an explicit, visible re-anchor")]
+    AlreadyAnchored {
+        /// The run.
+        run_id: String,
+        /// Its current training transaction.
+        tx_id: String,
+    },
+    /// A re-anchor needs a reason.
+    #[error("a re-anchor must say why (--reason)")]
+    ReanchorWithoutReason,
     /// MLflow's answer lacked something it always carries.
     #[error("MLflow's {operation} answer has no {missing}")]
     IncompleteAnswer {
@@ -139,7 +150,9 @@ impl ProvenanceError {
             E::Gate(crate::gate::GateError::Service(
                 ario_gateway::verify_status::VerifyStatusError::Transport { .. },
             )) => ErrorKind::Unavailable,
-            E::Integrity(_) | E::Unverifiable { .. } | E::Gate(_) => ErrorKind::Refused,
+            E::Integrity(_) | E::Unverifiable { .. } | E::Gate(_) | E::AlreadyAnchored { .. } => {
+                ErrorKind::Refused
+            }
             E::NoDatasetInputs { .. }
             | E::AmbiguousModel { .. }
             | E::NonFiniteMetric { .. }
@@ -147,6 +160,7 @@ impl ProvenanceError {
             | E::RunIdMismatch { .. }
             | E::ModelUri(_)
             | E::Trust(_)
+            | E::ReanchorWithoutReason
             | E::Canon(_) => ErrorKind::InvalidInput,
             E::Key(_)
             | E::Wallet(_)

@@ -228,6 +228,22 @@ impl Subject {
         }
     }
 
+    /// The id under which anchors of this subject are discoverable (the
+    /// `Ario-Subject-Id` item tag): the run id, `name/version`, the decision
+    /// id, or `name@digest` for datasets.
+    pub fn discovery_id(&self) -> String {
+        match self {
+            Subject::Run { run_id } => run_id.clone(),
+            Subject::ModelVersion { name, version } => format!("{name}/{version}"),
+            Subject::Prediction { decision_id, .. } => decision_id.clone(),
+            Subject::Dataset { name, digest } => format!(
+                "{}@{}",
+                name.as_deref().unwrap_or_default(),
+                digest.as_deref().unwrap_or_default()
+            ),
+        }
+    }
+
     /// Reads a `subject` member.
     pub fn from_json(v: Option<&Value>) -> Result<Self, SubjectError> {
         let v = v.filter(|v| v.is_object()).ok_or(SubjectError::Missing)?;

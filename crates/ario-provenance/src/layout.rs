@@ -97,6 +97,21 @@ pub fn payload_hash_tag(kind: EventKind) -> &'static str {
     }
 }
 
+/// Data-item tag (ours, beside the plugin's six): the subject's `type`.
+pub const ITEM_SUBJECT_TYPE: &str = "Ario-Subject-Type";
+/// Data-item tag (ours): [`crate::Subject::discovery_id`].
+pub const ITEM_SUBJECT_ID: &str = "Ario-Subject-Id";
+
+/// Whether one subject has at most one anchor of this kind (so another
+/// anchor that commits to other bytes is a conflict). Promotions and alias
+/// moves happen many times per version.
+pub fn one_anchor_per_subject(kind: EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::Training | EventKind::Registration | EventKind::Prediction
+    )
+}
+
 /// The tag a run carries for a dataset anchored from its inputs.
 pub fn dataset_tx_tag(name: &str) -> String {
     format!("{}{name}", tx_tag(EventKind::Dataset))

@@ -5,17 +5,19 @@ use std::collections::BTreeMap;
 
 use ario_envelope::encoding::sha256_hex;
 use ario_envelope::envelope::{Envelope, GENESIS};
-use ario_mlflow_client::records::run_root;
+use ario_mlflow_client::records::{run_root, run_tags};
 use ario_mlflow_client::TagTarget;
 use serde_json::Value;
 
 use crate::anchorer::Anchorer;
 use crate::error::ProvenanceError;
 use crate::event::{EventKind, Subject};
+use crate::layout::tx_tag;
 use crate::payload::{self, DatasetRecord};
 use crate::pipeline::{Committed, PreparedEvent};
 use crate::run_facts::{model_location, run_datasets, training_fields};
 use crate::tags;
+use crate::verify::{REANCHOR_REASON, SUPERSEDES};
 use crate::writeback::Writeback;
 
 /// Options of [`Anchorer::anchor_run`].
@@ -29,6 +31,9 @@ pub struct AnchorRunOptions {
     pub metadata: BTreeMap<String, Value>,
     /// Build and sign nothing; write nothing.
     pub dry_run: bool,
+    /// Anchor a run that already carries a training anchor, saying why: the
+    /// new payload names the transaction it supersedes and this reason.
+    pub reanchor: Option<String>,
 }
 
 /// How the model files were hashed.
@@ -189,8 +194,25 @@ impl Anchorer {
                 run_id: run_id.into(),
             });
         }
+        let mut metadata = opts.metadata.clone();
+        if let Some(previous) = run_tags(&run).get(tx_tag(EventKind::Training)) {
+            match opts.reanchor.as_deref().map(str::trim) {
+                Some(reason) if !reason.is_empty() => {
+                    metadata.insert(SUPERSEDES.into(), previous.clone().into());
+                    metadata.insert(REANCHOR_REASON.into(), reason.into());
+                }
+                Some(_) => return Err(ProvenanceError::ReanchorWithoutReason),
+                None if opts.dry_run => {}
+                None => {
+                    return Err(ProvenanceError::AlreadyAnchored {
+                        run_id: run_id.into(),
+                        tx_id: previous.clone(),
+                    })
+                }
+            }
+        }
         let artifact_hash = payload::artifact_hash(&fields.artifact_checksums);
-        let p = payload::training(&fields, &opts.metadata);
+        let p = payload::training(&fields, &metadata);
         let payload_bytes = payload::canonical(&p)?;
         let payload_hash = sha256_hex(&payload_bytes);
         let (registered_model, previous_hash) = self.training_chain(run_id).await?;

@@ -35,6 +35,13 @@ pub(crate) struct RunArgs {
     /// Print the canonical payload and the unsigned envelope; write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Anchor a run that is anchored already: an explicit re-anchor that
+    /// names the transaction it supersedes (verification will show both).
+    #[arg(long, requires = "reason")]
+    reanchor: bool,
+    /// Why the run is anchored again (with --reanchor).
+    #[arg(long, requires = "reanchor")]
+    reason: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
@@ -79,6 +86,7 @@ fn anchor_run(a: &RunArgs) -> anyhow::Result<u8> {
         allow_empty_datasets: a.allow_empty_datasets,
         metadata: metadata(&a.metadata)?,
         dry_run: a.dry_run,
+        reanchor: a.reanchor.then(|| a.reason.clone().unwrap_or_default()),
     };
     block_on(async {
         let prov = anchorer()?;

@@ -45,6 +45,10 @@ pub enum FailReason {
     KeyRetired,
     /// The data item's owner is not a listed uploader.
     UntrustedUploader,
+    /// Another anchor of the same subject by an accepted signer commits to other bytes.
+    HistoryConflict,
+    /// This anchor declares that it replaces an earlier one of the same subject.
+    AnchorSuperseded,
 }
 
 impl FailReason {
@@ -69,6 +73,8 @@ impl FailReason {
             FailReason::KeyExpired => "key_expired",
             FailReason::KeyRetired => "key_retired",
             FailReason::UntrustedUploader => "untrusted_uploader",
+            FailReason::HistoryConflict => "history_conflict",
+            FailReason::AnchorSuperseded => "anchor_superseded",
         }
     }
 }
@@ -105,6 +111,10 @@ pub enum NotRunCause {
     UploaderUnknown,
     /// The attestation lacks a member needed to check what it binds.
     AttestationIncomplete,
+    /// The gateways' GraphQL could not be asked for the subject's anchors.
+    HistoryUnavailable,
+    /// The event happens many times per subject: no history to compare.
+    HistoryNotApplicable,
 }
 
 impl NotRunCause {
@@ -124,6 +134,8 @@ impl NotRunCause {
             NotRunCause::NoTrustPolicy => "no_trust_policy",
             NotRunCause::UploaderUnknown => "uploader_unknown",
             NotRunCause::AttestationIncomplete => "attestation_incomplete",
+            NotRunCause::HistoryUnavailable => "history_unavailable",
+            NotRunCause::HistoryNotApplicable => "history_not_applicable",
         }
     }
 }

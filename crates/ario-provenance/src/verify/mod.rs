@@ -8,7 +8,10 @@
 pub mod check;
 pub mod verdict;
 
+pub use history::{REANCHOR_REASON, SUPERSEDES};
+
 mod attestation;
+mod history;
 mod live;
 mod locate;
 
@@ -298,6 +301,7 @@ impl Verifier {
         v.live_mismatches = diff;
         let ario_attestation = self.attestation(tx_id, &fetched.bytes).await;
         let signer_trusted = self.signer_trusted(tx_id, &env).await;
+        let anchor_history = self.history(kind, tx_id, &env, payload.as_deref()).await;
         let set = CheckSet {
             proof,
             envelope: Some(EnvelopeChecks {
@@ -306,6 +310,7 @@ impl Verifier {
                 source_of_truth,
                 ario_attestation,
                 signer_trusted,
+                anchor_history,
             }),
         };
         (set, typed)

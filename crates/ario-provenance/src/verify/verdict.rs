@@ -81,6 +81,8 @@ pub const SIGNATURE_CONFIRMED: &str = "Signature Confirmed";
 pub const ATTESTATION: &str = "ar.io attestation";
 /// Label of the trust-policy row.
 pub const SIGNER_TRUSTED: &str = "Signer Trusted";
+/// Label of the anchor-history row.
+pub const ANCHOR_HISTORY: &str = "Anchor History";
 
 /// Every check of one verification. Only `proof` is present when no
 /// envelope was obtained.
@@ -105,6 +107,8 @@ pub struct EnvelopeChecks {
     pub ario_attestation: Check,
     /// The signing key (and uploader) against the trust policy.
     pub signer_trusted: Check,
+    /// Other anchors of the same subject.
+    pub anchor_history: Check,
 }
 
 fn row(label: &str, outcome: Outcome, detail: impl Into<String>, decisive: bool) -> Row {
@@ -178,6 +182,19 @@ fn trust_row(c: &Check) -> Row {
     }
 }
 
+/// The history row: decisive unless the event has no single anchor to compare.
+fn history_row(c: &Check) -> Row {
+    match c.outcome {
+        CheckOutcome::NotRun(NotRunCause::HistoryNotApplicable) => row(
+            ANCHOR_HISTORY,
+            Outcome::NotApplicable,
+            c.message.clone(),
+            false,
+        ),
+        _ => row(ANCHOR_HISTORY, plain(c), c.message.clone(), true),
+    }
+}
+
 /// The panel of one verification.
 pub fn rows(kind: Option<EventKind>, checks: &CheckSet) -> Vec<Row> {
     let mut out = vec![row(
@@ -194,6 +211,7 @@ pub fn rows(kind: Option<EventKind>, checks: &CheckSet) -> Vec<Row> {
         };
         out.push(row(SIGNATURE_CONFIRMED, plain(&c.signature), sig, true));
         out.push(trust_row(&c.signer_trusted));
+        out.push(history_row(&c.anchor_history));
         out.push(attestation_row(&c.ario_attestation));
     }
     out
@@ -257,6 +275,19 @@ mod tests {
         ]
     }
 
+    fn history_states() -> Vec<Check> {
+        vec![
+            Check::passed("no other"),
+            Check::failed(FailReason::HistoryConflict, "rewritten"),
+            Check::not_run(NotRunCause::HistoryNotApplicable, "many per subject"),
+            Check::not_run(NotRunCause::HistoryUnavailable, "GraphQL down"),
+        ]
+    }
+
+    fn no_history() -> Check {
+        Check::not_run(NotRunCause::HistoryNotApplicable, "many per subject")
+    }
+
     fn no_policy() -> Check {
         Check::not_run(NotRunCause::NoTrustPolicy, "any key accepted")
     }
@@ -270,9 +301,15 @@ mod tests {
                 for sig in every_check_state() {
                     for bytes in every_check_state() {
                         for live in every_check_state() {
-                            for (att, trust) in attestation_states().into_iter().flat_map(|a| {
-                                trust_states().into_iter().map(move |t| (a.clone(), t))
-                            }) {
+                            let combos = attestation_states().into_iter().flat_map(|a| {
+                                trust_states().into_iter().flat_map(move |t| {
+                                    let a = a.clone();
+                                    history_states()
+                                        .into_iter()
+                                        .map(move |h| (a.clone(), t.clone(), h))
+                                })
+                            });
+                            for (att, trust, hist) in combos {
                                 cases += 1;
                                 let set = CheckSet {
                                     proof: proof.clone(),
@@ -282,11 +319,15 @@ mod tests {
                                         source_of_truth: live.clone(),
                                         ario_attestation: att.clone(),
                                         signer_trusted: trust.clone(),
+                                        anchor_history: hist.clone(),
                                     }),
                                 };
                                 let r = rows(kind, &set);
                                 let s = status(&set, &r);
-                                assert_eq!(r.len(), 5);
+                                assert_eq!(r.len(), 6);
+                                let hist_ok = hist.ok() == Some(true)
+                                    || hist.not_run_cause()
+                                        == Some(NotRunCause::HistoryNotApplicable);
                                 let trust_ok = trust.ok() == Some(true)
                                     || trust.not_run_cause() == Some(NotRunCause::NoTrustPolicy);
                                 let no_surface =
@@ -297,13 +338,15 @@ mod tests {
                                     && bytes.ok() == Some(true)
                                     && live_ok
                                     && att.fail_reason() != Some(FailReason::AttestationInvalid)
-                                    && trust_ok;
+                                    && trust_ok
+                                    && hist_ok;
                                 let any_fail = proof.ok() == Some(false)
                                     || sig.ok() == Some(false)
                                     || bytes.ok() == Some(false)
                                     || live.ok() == Some(false)
                                     || att.fail_reason() == Some(FailReason::AttestationInvalid)
-                                    || trust.ok() == Some(false);
+                                    || trust.ok() == Some(false)
+                                    || hist.ok() == Some(false);
                                 let want = if any_fail {
                                     Status::Failed
                                 } else if all_pass {
@@ -323,7 +366,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cases, 7 * 2 * 4 * 4 * 4 * 4 * 4);
+        assert_eq!(cases, 7 * 2 * 4 * 4 * 4 * 4 * 4 * 4);
     }
 
     #[test]
@@ -336,12 +379,19 @@ mod tests {
                 source_of_truth: Check::not_run(NotRunCause::MlflowUnreachable, "MLflow down"),
                 ario_attestation: Check::not_run(NotRunCause::AttestationNotEnabled, "off"),
                 signer_trusted: no_policy(),
+                anchor_history: no_history(),
             }),
         };
         let r = rows(Some(EventKind::Training), &set);
         assert_eq!(r[1].outcome, Outcome::Undetermined);
         assert_eq!(r[1].detail, "MLflow down");
-        assert_eq!(r[4].outcome, Outcome::Undetermined);
+        assert_eq!(r[5].outcome, Outcome::Undetermined);
+        assert!(!r[5].decisive);
+        assert_eq!(
+            r[4].outcome,
+            Outcome::NotApplicable,
+            "no single anchor to compare"
+        );
         assert!(!r[4].decisive);
         assert_eq!(
             r[3].outcome,
@@ -362,6 +412,7 @@ mod tests {
                 source_of_truth: Check::not_run(NotRunCause::NoLiveSurface, ""),
                 ario_attestation: Check::passed("att"),
                 signer_trusted: no_policy(),
+                anchor_history: no_history(),
             }),
         };
         let r = rows(Some(EventKind::StageTransition), &set);
