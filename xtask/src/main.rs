@@ -10,6 +10,7 @@ mod peers;
 mod test;
 mod util;
 mod vectors;
+mod vectors_trust;
 
 use clap::{Parser, Subcommand};
 

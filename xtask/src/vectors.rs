@@ -485,6 +485,10 @@ pub(crate) fn generate() -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
         "jcs/jcs-edge-cases-01.json".into(),
         pretty(&jcs_vectors()?)?,
     );
+    files.insert(
+        "trust/trust-decisions-01.json".into(),
+        pretty(&crate::vectors_trust::trust_decisions()?)?,
+    );
     let manifest: BTreeMap<&String, String> =
         files.iter().map(|(k, v)| (k, sha256_hex(v))).collect();
     files.insert(
