@@ -6,6 +6,7 @@ mod bench;
 mod codegen;
 mod cross_kernel;
 mod demo;
+mod fuzz;
 mod peers;
 mod test;
 mod util;
@@ -38,6 +39,8 @@ enum Command {
     Codegen(codegen::Args),
     /// Canonicalize generated documents and cross-verify envelopes with the peers.
     CrossKernel(cross_kernel::Args),
+    /// Fuzz every parser of outside input (`--secs N` per target).
+    Fuzz(fuzz::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -49,5 +52,6 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(a) => bench::run(&a),
         Command::Codegen(a) => codegen::run(&a),
         Command::CrossKernel(a) => cross_kernel::run(&a),
+        Command::Fuzz(a) => fuzz::run(&a),
     }
 }

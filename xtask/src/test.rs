@@ -140,6 +140,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     run_counting_skips(&mut cmd, "workspace", peers.is_some())?;
     crate::util::sh(cargo().args(["test", "--workspace", "--doc", "--locked"]))?;
     crate::vectors::run(&crate::vectors::Args { check: true })?;
+    // Fuzz smoke: every parser of outside input, a few seconds each.
+    crate::fuzz::run(&crate::fuzz::Args::smoke())?;
     if root().join("spec/mlflow/openapi.yaml").is_file() {
         crate::codegen::run(&crate::codegen::Args {
             check: true,

@@ -140,7 +140,7 @@ impl VerifyClient {
         let url = format!("{}/api/v1/verify", self.base);
         let body = json!({ "txId": tx_id });
         let raw = self.json(|c| c.post(&url).json(&body)).await?;
-        Ok(self.normalize(raw))
+        Ok(self.read_answer(raw))
     }
 
     async fn json(
@@ -160,7 +160,8 @@ impl VerifyClient {
         serde_json::from_slice(&bytes).map_err(|e| VerifyServiceError::Parse(e.to_string()))
     }
 
-    fn normalize(&self, raw: Value) -> VerifyResult {
+    /// Reads a Verify answer (links made absolute against this service).
+    pub fn read_answer(&self, raw: Value) -> VerifyResult {
         VerifyResult {
             verification_id: s(&raw, &["verificationId"]),
             status: s(&raw, &["existence", "status"]).unwrap_or_else(|| "unknown".into()),

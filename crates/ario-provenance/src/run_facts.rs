@@ -136,3 +136,37 @@ pub(crate) async fn training_fields(
         hashed,
     ))
 }
+
+/// The canonical training payload bytes rebuilt from MLflow's `runs/get`
+/// answer as it came over the wire (`body`) and the model files' checksums:
+/// what a payload builder makes of an MLflow response, without a server.
+pub fn training_payload_from_response(
+    body: &[u8],
+    artifact_checksums: BTreeMap<String, String>,
+) -> Result<Vec<u8>, ProvenanceError> {
+    let answer: types::RunResponse = serde_json::from_slice(body)
+        .map_err(|e| ario_mlflow_client::MlflowError::Decode(e.to_string()))?;
+    let run = answer.run.ok_or(ProvenanceError::IncompleteAnswer {
+        operation: "runs/get",
+        missing: "run",
+    })?;
+    let run_id = run
+        .info
+        .as_ref()
+        .and_then(|i| i.run_id.clone())
+        .unwrap_or_default();
+    let tags = run_tags(&run);
+    let fields = TrainingFields {
+        params: run_params(&run),
+        metrics: run_metrics(&run_id, &run)?,
+        artifact_checksums,
+        source_name: tags.get(SOURCE_NAME_TAG).cloned().unwrap_or_default(),
+        git_commit: tags.get(GIT_COMMIT_TAG).cloned().unwrap_or_default(),
+        dataset_inputs: Some(run_datasets(&run)),
+        run_id,
+    };
+    Ok(crate::payload::canonical(&crate::payload::training(
+        &fields,
+        &BTreeMap::new(),
+    ))?)
+}
