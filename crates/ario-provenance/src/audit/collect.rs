@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use ario_envelope::Envelope;
 use ario_mlflow_client::records::{run_root, run_tags, version_tags};
-use ario_mlflow_client::ArtifactRoot;
+use ario_mlflow_client::{ArtifactRoot, MlflowError};
 use serde_json::Value;
 
 use super::{decision_summary, overall, Audit, AuditStage, Integrity, SCHEMA};
@@ -36,16 +36,21 @@ impl Verifier {
         serde_json::from_slice(&b).ok()
     }
 
-    /// The per-event folders of `kind` below a run, oldest first.
-    async fn recorded(&self, root: &ArtifactRoot, kind: EventKind) -> Vec<Recorded> {
+    /// The per-event folders of `kind` below a run, oldest first. A listing
+    /// that fails is an error: a stage must never drop out of the audit.
+    async fn recorded(
+        &self,
+        root: &ArtifactRoot,
+        kind: EventKind,
+    ) -> Result<Vec<Recorded>, MlflowError> {
         let Some(dir) = event_dir(kind) else {
-            return vec![];
+            return Ok(vec![]);
         };
-        let files = self
-            .mlflow()
-            .list_artifacts(root, &dir)
-            .await
-            .unwrap_or_default();
+        let files = match self.mlflow().list_artifacts(root, &dir).await {
+            Ok(f) => f,
+            Err(e) if e.is_not_found() => vec![],
+            Err(e) => return Err(e),
+        };
         let prefix = format!("{dir}/");
         let mut ids: Vec<String> = files
             .iter()
@@ -76,7 +81,7 @@ impl Verifier {
             let t = |r: &Recorded| r.envelope.as_ref().and_then(|e| e.signed_at.clone());
             t(a).cmp(&t(b))
         });
-        out
+        Ok(out)
     }
 
     async fn event_detail(&self, root: &ArtifactRoot, kind: EventKind, id: &str) -> String {
@@ -116,12 +121,12 @@ impl Verifier {
         expect: &Expect,
         target: &str,
         stages: &mut Vec<AuditStage>,
-    ) {
+    ) -> Result<(), MlflowError> {
         let Expect::Version(name, version) = expect else {
-            return;
+            return Ok(());
         };
         let mut covered_latest = false;
-        for rec in self.recorded(root, kind).await {
+        for rec in self.recorded(root, kind).await? {
             let subject = rec.envelope.as_ref().and_then(|e| e.subject.as_ref());
             let member = |k: &str| subject.and_then(|s| s.get(k)).and_then(Value::as_str);
             let for_us = member("name") == Some(name) && member("version") == Some(version);
@@ -155,6 +160,7 @@ impl Verifier {
             let detail = format!("latest {} (tag {})", kind.stage_name(), tx_tag(kind));
             stages.push(AuditStage::verified(kind, detail, v));
         }
+        Ok(())
     }
 
     /// The latest decisions recorded under the run (`limit`: how many; `None`: all).
@@ -163,9 +169,9 @@ impl Verifier {
         root: &ArtifactRoot,
         limit: Option<usize>,
         stages: &mut Vec<AuditStage>,
-    ) -> usize {
+    ) -> Result<usize, MlflowError> {
         let kind = EventKind::Prediction;
-        let mut recs = self.recorded(root, kind).await;
+        let mut recs = self.recorded(root, kind).await?;
         let total = recs.len();
         recs.reverse();
         for rec in recs.into_iter().take(limit.unwrap_or(usize::MAX)) {
@@ -200,7 +206,7 @@ impl Verifier {
                 ),
             });
         }
-        total
+        Ok(total)
     }
 
     /// Audits a model version. `decisions`: how many of the latest decisions
@@ -271,9 +277,9 @@ impl Verifier {
             for kind in [EventKind::StageTransition, EventKind::AliasSet] {
                 let latest = mv_tags.get(tx_tag(kind));
                 self.version_events(kind, root, latest, &expect, &target, &mut stages)
-                    .await;
+                    .await?;
             }
-            total = self.decisions(root, decisions, &mut stages).await;
+            total = self.decisions(root, decisions, &mut stages).await?;
         }
 
         let artifact_integrity = self.integrity(&mv, &rtags, root.as_ref()).await;
