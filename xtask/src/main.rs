@@ -11,6 +11,8 @@ mod peers;
 mod test;
 mod util;
 mod vectors;
+mod vectors_events;
+mod vectors_jcs;
 mod vectors_trust;
 
 use clap::{Parser, Subcommand};

@@ -17,6 +17,7 @@ use ario_envelope::{
 use serde_json::{json, Value};
 
 use crate::util::root;
+use crate::vectors_events::{events, Event};
 
 /// Arguments of `xtask vectors`.
 #[derive(Debug, clap::Args, Default)]
@@ -30,7 +31,6 @@ pub(crate) struct Args {
 pub(crate) const SEED_HEX: &str =
     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 const FORMAT: &str = "ario-mlflow-rs/envelope-vector/v1";
-const JCS_FORMAT: &str = "ario-mlflow-rs/jcs-vector/v1";
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let files = generate()?;
@@ -103,127 +103,6 @@ fn pretty(v: &Value) -> anyhow::Result<Vec<u8>> {
     let mut s = serde_json::to_vec_pretty(v)?;
     s.push(b'\n');
     Ok(s)
-}
-
-/// One event of the mlflow profile with fixed identity.
-struct Event {
-    slug: &'static str,
-    description: &'static str,
-    event_type: &'static str,
-    event_id: &'static str,
-    signed_at: &'static str,
-    previous_hash: &'static str,
-    subject: Value,
-    payload: Value,
-}
-
-const RUN_ID: &str = "3f2a9c1b7d5e4f60a1b2c3d4e5f60718";
-const SOURCE: &str = "{\"url\": \"https://archive.ics.uci.edu/dataset/53/iris\"}";
-const SCHEMA_HASH: &str = "d037a8448cec0440eafa2b2a0c94f6010ca003f12bcad28006a19692d95d61d1";
-
-fn events() -> Vec<Event> {
-    vec![
-        Event {
-            slug: "training-complete-01",
-            description: "training_complete: params, 6-dp metrics, artifact checksums, one dataset input, metadata",
-            event_type: "training_complete",
-            event_id: "6f1c2d3e-4b5a-4c6d-8e7f-0123456789ab",
-            signed_at: "2026-06-15T12:00:00.123456+00:00",
-            previous_hash: "GENESIS",
-            subject: json!({"type": "mlflow_run", "run_id": RUN_ID}),
-            payload: json!({
-                "artifact_checksums": {
-                    "MLmodel": "14f9efd2a3039f6fd2a95f6c497ca84aacf5d0528b760e2656f6a66dc4eda727",
-                    "conda.yaml": "355a41fc403dbe0e7abc27b08e51543f1be83f1208b406f40678f82e5fe99027",
-                    "model.pkl": "32ad9eb9527f0f606ecf7c35c7dd5d734d2f563968a98f0ef3695a3c77427fa0",
-                    "python_env.yaml": "b6224d4d0b917277a1d4fff3ed9ec52c7a5d846201d9177e63fb5f31c32590ba",
-                    "requirements.txt": "2d3da8c987e5cc58be5be698a8ba234b2b1844fba45446ac31a3a81a6fa6c8ad"
-                },
-                "dataset_inputs": [{
-                    "context": "training", "digest": "5d9c1a7e", "name": "iris-train",
-                    "schema_hash": SCHEMA_HASH, "source": SOURCE, "source_type": "http"
-                }],
-                "event_type": "training_complete", "git_commit": "", "metrics": {"accuracy": 0.966667},
-                "params": {"max_iter": "200", "random_state": "42"}, "run_id": RUN_ID,
-                "service_name": "ar-io-mlflow-quickstart", "source_name": "train_and_anchor.py"
-            }),
-        },
-        Event {
-            slug: "dataset-01",
-            description: "standalone dataset anchor (no MLflow artifact; subject carries name and digest)",
-            event_type: "dataset",
-            event_id: "0b7e3f52-9d41-4c2a-b6e8-5a1f2c3d4e5f",
-            signed_at: "2026-06-15T12:00:00.100000+00:00",
-            previous_hash: "GENESIS",
-            subject: json!({"type": "mlflow_dataset", "name": "iris-train", "digest": "5d9c1a7e"}),
-            payload: json!({
-                "digest": "5d9c1a7e", "event_type": "dataset", "name": "iris-train",
-                "schema_hash": SCHEMA_HASH, "source": SOURCE, "source_type": "http"
-            }),
-        },
-        Event {
-            slug: "model-registered-01",
-            description: "model_registered chained to the training transaction id",
-            event_type: "model_registered",
-            event_id: "a5b4c3d2-e1f0-4a9b-8c7d-6e5f4a3b2c1d",
-            signed_at: "2026-06-15T12:01:00.000001+00:00",
-            previous_hash: "kJ7vX2pQ8mNcLw9Yb4Tz_Fh1aGdRsE6oWpA1b2C3d4E",
-            subject: json!({"type": "mlflow_model_version", "name": "iris-classifier", "version": "1"}),
-            payload: json!({
-                "artifact_hash": "37b40fcd1596ecfc91e656a9bf7cfaf5627ee3d9477cd943503328a511e2d0ee",
-                "artifact_verified": true, "event_type": "model_registered", "model_name": "iris-classifier",
-                "model_version": "1", "source": format!("runs:/{RUN_ID}/model"), "source_run_id": RUN_ID
-            }),
-        },
-        Event {
-            slug: "stage-transition-01",
-            description: "stage_transition None -> Production, chained to the registration transaction id",
-            event_type: "stage_transition",
-            event_id: "c0ffee00-1234-4abc-9def-0123456789ab",
-            signed_at: "2026-06-15T12:02:00+00:00",
-            previous_hash: "Zq3xY8wV7uT6sR5qP4oN3mL2kJ1iH0gF9eD8cB7aA6z",
-            subject: json!({"type": "mlflow_model_version", "name": "iris-classifier", "version": "1"}),
-            payload: json!({
-                "event_type": "stage_transition", "from_stage": "None", "model_name": "iris-classifier",
-                "model_version": "1", "to_stage": "Production"
-            }),
-        },
-        Event {
-            slug: "prediction-01",
-            description: "prediction with trace id, OTel ids and a float latency (exceeds 700 bytes)",
-            event_type: "prediction",
-            event_id: "1e2d3c4b-5a69-4788-9a6b-5c4d3e2f1a0b",
-            signed_at: "2026-06-15T12:05:00.654321+00:00",
-            previous_hash: "Zq3xY8wV7uT6sR5qP4oN3mL2kJ1iH0gF9eD8cB7aA6z",
-            subject: json!({
-                "type": "mlflow_prediction", "decision_id": "9c8b7a6f-5e4d-4c3b-a291-8f7e6d5c4b3a",
-                "model_run_id": RUN_ID, "trace_id": "tr-0af7651916cd43dd8448eb211c80319c"
-            }),
-            payload: json!({
-                "artifact_verified": true, "decision_id": "9c8b7a6f-5e4d-4c3b-a291-8f7e6d5c4b3a",
-                "event_type": "prediction",
-                "input_hash": "13d43b8acaa531e1380d1455bc59d1a7623a08374db3fa7f85fdf452f0a529a8",
-                "latency_ms": 1.37, "mlflow_trace_id": "tr-0af7651916cd43dd8448eb211c80319c",
-                "model_name": "credit-scorer", "model_uri": "models:/credit-scorer/1", "model_version": "1",
-                "otel_span_id": "00f067aa0ba902b7", "otel_trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
-                "output_hash": "1eee05979bc26e5bc80028d7b598a5ed9e69af39e95bca31376655e31f6d8d1f",
-                "run_id": RUN_ID, "service_name": "credit-api"
-            }),
-        },
-        Event {
-            slug: "alias-set-01",
-            description: "alias_set (additive ar-io-mlflow-rs event): alias 'champion' moved from no version to 1",
-            event_type: "alias_set",
-            event_id: "d1a5e7b0-2c3d-4e5f-8a9b-0c1d2e3f4a5b",
-            signed_at: "2026-06-15T12:03:00.500000+00:00",
-            previous_hash: "Zq3xY8wV7uT6sR5qP4oN3mL2kJ1iH0gF9eD8cB7aA6z",
-            subject: json!({"type": "mlflow_model_version", "name": "iris-classifier", "version": "1"}),
-            payload: json!({
-                "alias": "champion", "event_type": "alias_set", "model_name": "iris-classifier",
-                "model_version": "1", "previous_version": null
-            }),
-        },
-    ]
 }
 
 fn unsigned(e: &Event, payload_hash: &str, spec_version: Option<&str>) -> Value {
@@ -394,39 +273,6 @@ fn tampered(b: &Built) -> anyhow::Result<Vec<Tamper>> {
     ])
 }
 
-fn jcs_vectors() -> anyhow::Result<Value> {
-    let inputs: &[(&str, &str)] = &[
-        ("numbers-es6", "[333333333.33333329,1E30,4.50,2e-3,0.000001,1e-7,1e21,1e20,-0,-0.0,0.1,5e-324,1.7976931348623157e308]"),
-        ("integers-beyond-2^53", "[9007199254740991,9007199254740992,9007199254740993,18446744073709551615,-9007199254740993]"),
-        ("utf16-key-order", "{\"\u{E000}\":1,\"\u{1F600}\":2,\"a\":3,\"\u{00FC}\":4,\"\u{00F6}\":5,\"\":6,\"aa\":7}"),
-        ("string-escapes", "[\"\\u0000\\u0001\\u001f\\b\\t\\n\\f\\r\\\"\\\\\\/\\u007f\\u2028\\u2029\",\"caf\u{00E9}\",\"\\ud83d\\ude00\"]"),
-        ("nested-and-empty", "{\"b\":[],\"a\":{},\"c\":[{\"z\":null,\"y\":true,\"x\":false}]}"),
-        ("depth-128", &("[".repeat(128) + &"]".repeat(128))),
-        ("depth-129", &("[".repeat(129) + &"]".repeat(129))),
-        ("lone-surrogate", "{\"k\":\"\\ud800\"}"),
-        ("duplicate-key", "{\"a\":1,\"a\":2}"),
-        ("number-overflow", "[1e400]"),
-    ];
-    let mut cases = Vec::new();
-    for (name, text) in inputs {
-        let outcome = match ario_envelope::json::parse_str(text) {
-            Ok(v) => match canonicalize(&v) {
-                Ok(c) => {
-                    json!({"canonical_hex": hex::encode(&c), "canonical_text": String::from_utf8(c)?})
-                }
-                Err(e) => json!({"error": e.to_string()}),
-            },
-            Err(e) => json!({"error": ario_envelope::envelope::reason_for_json_error(&e).as_str()}),
-        };
-        cases.push(json!({"name": name, "input_json": text, "expect": outcome}));
-    }
-    Ok(json!({
-        "format": JCS_FORMAT,
-        "description": "RFC 8785 edge cases plus the kernel's strict-input refusals",
-        "cases": cases,
-    }))
-}
-
 /// Every file under `test-vectors/`, by relative path.
 pub(crate) fn generate() -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
     let key = SigningKey::from_seed_hex(SEED_HEX)?;
@@ -483,7 +329,7 @@ pub(crate) fn generate() -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
     }
     files.insert(
         "jcs/jcs-edge-cases-01.json".into(),
-        pretty(&jcs_vectors()?)?,
+        pretty(&crate::vectors_jcs::jcs_vectors()?)?,
     );
     files.insert(
         "trust/trust-decisions-01.json".into(),
