@@ -8,8 +8,7 @@ use serde_json::Value;
 
 use crate::anchorer::Anchorer;
 use crate::error::ProvenanceError;
-use crate::event::EventKind;
-use crate::event::Subject;
+use crate::event::{EventKind, Subject};
 use crate::layout::{artifact_path, tx_tag, ArtifactFile, ITEM_SUBJECT_ID, ITEM_SUBJECT_TYPE};
 use crate::outbox::{OutboxItem, OutboxState};
 use crate::pipeline::{pretty, Committed, PreparedEvent, Staged, APP_VERSION};
@@ -39,12 +38,12 @@ fn is_permanent(e: &AttemptError) -> bool {
 
 impl Anchorer {
     /// The data item that carries an envelope, signed with the upload
-    /// wallet (`None` when uploads are off).
+    /// wallet (`None` when uploads are off; `Err` says why signing failed).
     pub(crate) fn sign_item(
         &self,
         envelope: &Value,
         bytes: &[u8],
-    ) -> Option<Result<DataItem, ProvenanceError>> {
+    ) -> Option<Result<DataItem, String>> {
         let w = self.parts.wallet.as_ref()?;
         let mut anchor = [0u8; 32];
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut anchor);
@@ -64,7 +63,7 @@ impl Anchorer {
             anchor: Some(anchor),
         }
         .sign(w.wallet.signer())
-        .map_err(|e| ProvenanceError::DataItem(e.to_string()));
+        .map_err(|e| e.to_string());
         Some(signed)
     }
 
@@ -80,7 +79,7 @@ impl Anchorer {
             Some(b) => b,
             None => match self.sign_item(envelope, bytes) {
                 None => return Err(UploadError::Disabled("uploads switched off".into()).into()),
-                Some(Err(e)) => return Err(AttemptError::DataItem(e.to_string())),
+                Some(Err(e)) => return Err(AttemptError::DataItem(e)),
                 Some(Ok(item)) => self.outbox().keep_item(event_id, &item.to_bytes())?,
             },
         };

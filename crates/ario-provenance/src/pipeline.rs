@@ -160,7 +160,7 @@ impl Anchorer {
         // The data item is signed once, here, so every attempt sends the same bytes.
         let item = match self.sign_item(&envelope.to_value(), &envelope_bytes) {
             Some(Ok(item)) => Some(item.to_bytes()),
-            Some(Err(e)) => return Err(e),
+            Some(Err(e)) => return Err(ProvenanceError::DataItem(e)),
             None => None,
         };
         self.outbox().put(
