@@ -120,5 +120,24 @@ pub(crate) fn events() -> Vec<Event> {
                 "model_version": "1", "previous_version": null
             }),
         },
+        Event {
+            slug: "key-retired-01",
+            description: "key_retired (additive ar-io-mlflow-rs event): the signing key hands over to its successor; the upstream payload shape, signed by the retiring key",
+            event_type: "key_retired",
+            event_id: "e2b6f8c1-3d4e-4f5a-9b0c-1d2e3f4a5b6c",
+            signed_at: "2026-09-01T00:00:00.000000+00:00",
+            previous_hash: "GENESIS",
+            subject: json!({
+                "type": "mlflow_signer",
+                "public_key": "207a067892821e25d770f1fba0c47c11ff4b813e54162ece9eb839e076231ab6",
+                "successor_public_key": "9e3b4f1c8a6d2e5f7b0a9c1e3f5a7d2e4c6f8b0a1d3e5f7a9b1c2d4e6f8a0b3c"
+            }),
+            payload: json!({
+                "new_public_key": "9e3b4f1c8a6d2e5f7b0a9c1e3f5a7d2e4c6f8b0a1d3e5f7a9b1c2d4e6f8a0b3c",
+                "reason": "rotation",
+                "retired_at": "2026-09-01T00:00:00.000Z",
+                "retired_public_key": "207a067892821e25d770f1fba0c47c11ff4b813e54162ece9eb839e076231ab6"
+            }),
+        },
     ]
 }

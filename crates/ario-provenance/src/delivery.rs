@@ -9,7 +9,9 @@ use serde_json::Value;
 use crate::anchorer::Anchorer;
 use crate::error::ProvenanceError;
 use crate::event::{EventKind, Subject};
-use crate::layout::{artifact_path, tx_tag, ArtifactFile, ITEM_SUBJECT_ID, ITEM_SUBJECT_TYPE};
+use crate::layout::{
+    artifact_path, tx_tag, ArtifactFile, ITEM_SUBJECT_ID, ITEM_SUBJECT_TYPE, ITEM_SUCCESSOR_KEY,
+};
 use crate::outbox::{OutboxItem, OutboxState};
 use crate::pipeline::{pretty, Committed, PreparedEvent, Staged, APP_VERSION};
 use crate::tags;
@@ -50,10 +52,18 @@ impl Anchorer {
         // Additive, discoverable tags: who the anchor is about.
         let extra: Vec<Tag> = Subject::from_json(envelope.get("subject"))
             .map(|s| {
-                vec![
+                let mut t = vec![
                     Tag::new(ITEM_SUBJECT_TYPE, s.subject_type().wire_name()),
                     Tag::new(ITEM_SUBJECT_ID, s.discovery_id()),
-                ]
+                ];
+                if let Subject::Signer {
+                    successor_public_key,
+                    ..
+                } = &s
+                {
+                    t.push(Tag::new(ITEM_SUCCESSOR_KEY, successor_public_key.clone()));
+                }
+                t
             })
             .unwrap_or_default();
         let signed = UnsignedItem {

@@ -94,6 +94,9 @@ pub enum ProvenanceError {
         /// Its current training transaction.
         tx_id: String,
     },
+    /// The signing key is set in the environment: it is rotated there.
+    #[error("the signing key comes from ARIO_MLFLOW_SIGNING_KEY; rotate it there, not with `keys rotate`")]
+    KeyFromEnvironment,
     /// A re-anchor needs a reason.
     #[error("a re-anchor must say why (--reason)")]
     ReanchorWithoutReason,
@@ -161,6 +164,7 @@ impl ProvenanceError {
             | E::ModelUri(_)
             | E::Trust(_)
             | E::ReanchorWithoutReason
+            | E::KeyFromEnvironment
             | E::Canon(_) => ErrorKind::InvalidInput,
             E::Key(_)
             | E::Wallet(_)

@@ -29,17 +29,21 @@ pub enum EventKind {
     AliasSet,
     /// One prediction (`prediction`).
     Prediction,
+    /// A signing key handed over to its successor (`key_retired`, signed by
+    /// the retiring key).
+    KeyRetired,
 }
 
 impl EventKind {
     /// Every kind, in lineage order.
-    pub const ALL: [EventKind; 6] = [
+    pub const ALL: [EventKind; 7] = [
         EventKind::Dataset,
         EventKind::Training,
         EventKind::Registration,
         EventKind::StageTransition,
         EventKind::AliasSet,
         EventKind::Prediction,
+        EventKind::KeyRetired,
     ];
 
     /// The `event_type` written in envelopes and payloads.
@@ -51,6 +55,7 @@ impl EventKind {
             EventKind::StageTransition => "stage_transition",
             EventKind::AliasSet => "alias_set",
             EventKind::Prediction => "prediction",
+            EventKind::KeyRetired => "key_retired",
         }
     }
 
@@ -68,6 +73,7 @@ impl EventKind {
                 SubjectType::ModelVersion
             }
             EventKind::Prediction => SubjectType::Prediction,
+            EventKind::KeyRetired => SubjectType::Signer,
         }
     }
 
@@ -80,6 +86,7 @@ impl EventKind {
             EventKind::StageTransition => "Promotion Record Matches",
             EventKind::AliasSet => "Alias Record Matches",
             EventKind::Prediction => "Decision Record Matches",
+            EventKind::KeyRetired => "Rotation Record Matches",
         }
     }
 
@@ -92,6 +99,7 @@ impl EventKind {
             EventKind::StageTransition => "promotion",
             EventKind::AliasSet => "alias",
             EventKind::Prediction => "decision",
+            EventKind::KeyRetired => "rotation",
         }
     }
 
@@ -99,7 +107,10 @@ impl EventKind {
     /// that verification can re-derive the payload from. Promotions and
     /// alias moves have none: their stored payload is all there is.
     pub fn has_live_surface(self) -> bool {
-        !matches!(self, EventKind::StageTransition | EventKind::AliasSet)
+        !matches!(
+            self,
+            EventKind::StageTransition | EventKind::AliasSet | EventKind::KeyRetired
+        )
     }
 }
 
@@ -120,6 +131,8 @@ pub enum SubjectType {
     ModelVersion,
     /// `mlflow_prediction`.
     Prediction,
+    /// `mlflow_signer`: a signing key (key rotation).
+    Signer,
 }
 
 impl SubjectType {
@@ -130,6 +143,7 @@ impl SubjectType {
             SubjectType::Dataset => "mlflow_dataset",
             SubjectType::ModelVersion => "mlflow_model_version",
             SubjectType::Prediction => "mlflow_prediction",
+            SubjectType::Signer => "mlflow_signer",
         }
     }
 }
@@ -165,6 +179,13 @@ pub enum Subject {
         /// The MLflow trace written for it, when one was.
         trace_id: Option<String>,
     },
+    /// A signing key and the key that succeeds it.
+    Signer {
+        /// The retiring key (hex).
+        public_key: String,
+        /// Its successor (hex).
+        successor_public_key: String,
+    },
 }
 
 /// Why a `subject` member is not one we can read.
@@ -198,6 +219,7 @@ impl Subject {
             Subject::Dataset { .. } => SubjectType::Dataset,
             Subject::ModelVersion { .. } => SubjectType::ModelVersion,
             Subject::Prediction { .. } => SubjectType::Prediction,
+            Subject::Signer { .. } => SubjectType::Signer,
         }
     }
 
@@ -225,6 +247,12 @@ impl Subject {
                 }
                 v
             }
+            Subject::Signer {
+                public_key,
+                successor_public_key,
+            } => {
+                json!({"type": t, "public_key": public_key, "successor_public_key": successor_public_key})
+            }
         }
     }
 
@@ -241,6 +269,7 @@ impl Subject {
                 name.as_deref().unwrap_or_default(),
                 digest.as_deref().unwrap_or_default()
             ),
+            Subject::Signer { public_key, .. } => public_key.clone(),
         }
     }
 
@@ -259,6 +288,7 @@ impl Subject {
             SubjectType::Dataset,
             SubjectType::ModelVersion,
             SubjectType::Prediction,
+            SubjectType::Signer,
         ]
         .into_iter()
         .find(|s| s.wire_name() == t)
@@ -281,6 +311,10 @@ impl Subject {
                 model_run_id: member(v, "model_run_id").filter(|r| r != UNKNOWN_RUN),
                 trace_id: member(v, "trace_id"),
             },
+            SubjectType::Signer => Subject::Signer {
+                public_key: need(name, "public_key")?,
+                successor_public_key: need(name, "successor_public_key")?,
+            },
         })
     }
 }
@@ -298,7 +332,7 @@ mod tests {
         assert_eq!(EventKind::from_wire("training"), None);
         let mut labels: Vec<_> = EventKind::ALL.iter().map(|k| k.record_label()).collect();
         labels.dedup();
-        assert_eq!(labels.len(), 6);
+        assert_eq!(labels.len(), 7);
     }
 
     #[test]

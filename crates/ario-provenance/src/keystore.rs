@@ -126,6 +126,42 @@ pub fn load_or_create(
     }
 }
 
+/// Where a retired key is kept (for verification; it never signs again).
+pub fn retired_dir(home: &Path) -> PathBuf {
+    home.join("keys").join("retired")
+}
+
+/// Hands the key files over to `successor`: the current private key is
+/// kept under [`retired_dir`] (never overwritten), then the successor's
+/// files replace the current ones (written aside, then renamed).
+pub fn install_successor(
+    home: &Path,
+    retiring: &SigningKey,
+    successor: &SigningKey,
+) -> Result<(), KeystoreError> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |error| KeystoreError::Io { path, error }
+    };
+    let kept = retired_dir(home).join(format!("{}.json", retiring.public_key_hex()));
+    match write_new_private(&kept, retiring.private_key_file().as_bytes()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(io(&kept)(e)),
+    }
+    let (private, public) = key_paths(home);
+    for (path, text) in [
+        (&private, successor.private_key_file().to_string()),
+        (&public, successor.public_key_file()),
+    ] {
+        let aside = path.with_extension("json.new");
+        let _ = std::fs::remove_file(&aside);
+        write_new_private(&aside, text.as_bytes()).map_err(io(&aside))?;
+        std::fs::rename(&aside, path).map_err(io(path))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

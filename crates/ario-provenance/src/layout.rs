@@ -50,7 +50,7 @@ fn arrangement(kind: EventKind) -> Arrangement {
         EventKind::StageTransition => Arrangement::PerEvent("promotions"),
         EventKind::AliasSet => Arrangement::PerEvent("aliases"),
         EventKind::Prediction => Arrangement::PerEvent("predictions"),
-        EventKind::Dataset => Arrangement::NotStored,
+        EventKind::Dataset | EventKind::KeyRetired => Arrangement::NotStored,
     }
 }
 
@@ -85,6 +85,7 @@ pub fn tx_tag(kind: EventKind) -> &'static str {
         EventKind::StageTransition => tags::PROMOTION_TX,
         EventKind::AliasSet => tags::ALIAS_TX,
         EventKind::Prediction => tags::PREDICTION_TX,
+        EventKind::KeyRetired => tags::ROTATION_TX,
     }
 }
 
@@ -101,6 +102,9 @@ pub fn payload_hash_tag(kind: EventKind) -> &'static str {
 pub const ITEM_SUBJECT_TYPE: &str = "Ario-Subject-Type";
 /// Data-item tag (ours): [`crate::Subject::discovery_id`].
 pub const ITEM_SUBJECT_ID: &str = "Ario-Subject-Id";
+/// Data-item tag (ours) of a key rotation: the successor key, so a verifier
+/// can find the handover that vouches for it.
+pub const ITEM_SUCCESSOR_KEY: &str = "Ario-Successor-Key";
 
 /// Whether one subject has at most one anchor of this kind (so another
 /// anchor that commits to other bytes is a conflict). Promotions and alias

@@ -82,6 +82,7 @@ mod model;
 
 mod pipeline;
 mod registry;
+mod rotation;
 mod run_facts;
 mod tasks;
 mod training;
@@ -97,6 +98,7 @@ pub use integrity::{IntegrityError, IntegrityVerdict, ModelFiles};
 pub use model::{OpenOptions, VerifiedModel};
 pub use pipeline::{signed_at_now, Committed, APP_VERSION, SPEC_VERSION};
 pub use registry::ModelVersionRef;
+pub use rotation::Rotation;
 pub use run_facts::training_payload_from_response;
 pub use tasks::{AnchorHandle, AnchorStatus};
 pub use training::{AnchorRunOptions, ArtifactStatus, DatasetAnchor, RunAnchor};

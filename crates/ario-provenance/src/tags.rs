@@ -64,3 +64,6 @@ pub const VERIFIED_AT: &str = "ario.verified_at";
 pub const VERIFY_FAILED_AT: &str = "ario.verify_failed_at";
 /// Which row failed and why, at the last failed verification (ours).
 pub const VERIFY_FAILURE: &str = "ario.verify_failure";
+/// The transaction of the latest key rotation, as `keys rotate` reports it
+/// (a key belongs to no MLflow object, so no object carries this tag).
+pub const ROTATION_TX: &str = "ario.rotation_tx";

@@ -78,6 +78,8 @@ struct FileUploader {
 struct TrustFile {
     min_attestation_level: Option<u8>,
     #[serde(default)]
+    follow_rotations: bool,
+    #[serde(default)]
     signer: Vec<FileSigner>,
     #[serde(default)]
     uploader: Vec<FileUploader>,
@@ -107,6 +109,9 @@ pub struct TrustPolicy {
     pub signers: Vec<TrustedSigner>,
     /// Allowed uploader (owner) addresses; empty: any uploader.
     pub uploaders: Vec<String>,
+    /// Accept the successor a trusted key handed over to in an anchored
+    /// `key_retired` event (`spec/mlflow/trust.md` §9).
+    pub follow_rotations: bool,
 }
 
 /// Parses an RFC 3339 time.
@@ -189,6 +194,7 @@ impl TrustPolicy {
             min_attestation_level: level,
             signers,
             uploaders,
+            follow_rotations: file.follow_rotations,
         })
     }
 
@@ -201,6 +207,21 @@ impl TrustPolicy {
         signed_at: Option<&str>,
         owner: Result<Option<&str>, &str>,
     ) -> Check {
+        match self.judge_key(public_key, signed_at) {
+            Ok(signer) => self.judge_uploader(
+                owner,
+                format!("signed by {} ({})", signer.name, signer.public_key),
+            ),
+            Err(refusal) => refusal,
+        }
+    }
+
+    /// The listed signer whose window holds `signed_at`, or the refusal.
+    pub fn judge_key(
+        &self,
+        public_key: Option<&str>,
+        signed_at: Option<&str>,
+    ) -> Result<&TrustedSigner, Check> {
         let key = public_key.unwrap_or_default().to_ascii_lowercase();
         let entries: Vec<&TrustedSigner> = self
             .signers
@@ -208,20 +229,19 @@ impl TrustPolicy {
             .filter(|s| s.public_key == key)
             .collect();
         if entries.is_empty() {
-            return Check::failed(
+            return Err(Check::failed(
                 FailReason::UnknownSigner,
                 format!("unknown signer: key {key} is not in the trust policy"),
-            );
+            ));
         }
         let Some(at) = signed_at.and_then(parse_time) else {
-            return Check::failed(
+            return Err(Check::failed(
                 FailReason::UnknownSigner,
                 format!("signed_at {signed_at:?} is not a readable time"),
-            );
+            ));
         };
-        let mut refusal = None;
-        let mut trusted = None;
-        for s in &entries {
+        let mut refusal = (FailReason::UnknownSigner, String::new());
+        for s in entries {
             let fail = if s.not_before.is_some_and(|t| at < t) {
                 Some((FailReason::KeyNotYetValid, "key not yet valid"))
             } else if s.not_after.is_some_and(|t| at > t) {
@@ -232,38 +252,32 @@ impl TrustPolicy {
                 None
             };
             match fail {
-                None => trusted = Some(*s),
-                Some((r, why)) => refusal = Some((r, format!("{why}: {} signed at {at}", s.name))),
-            }
-            if trusted.is_some() {
-                break;
+                None => return Ok(s),
+                Some((r, why)) => refusal = (r, format!("{why}: {} signed at {at}", s.name)),
             }
         }
-        let Some(signer) = trusted else {
-            let (r, msg) = refusal.unwrap_or((FailReason::UnknownSigner, String::new()));
-            return Check::failed(r, msg);
-        };
-        if !self.uploaders.is_empty() {
-            match owner {
-                Err(why) => {
-                    return Check::not_run(
-                        NotRunCause::UploaderUnknown,
-                        format!("the uploader could not be found out: {why}"),
-                    )
-                }
-                Ok(o) if !o.is_some_and(|o| self.uploaders.iter().any(|u| u == o)) => {
-                    return Check::failed(
-                        FailReason::UntrustedUploader,
-                        format!(
-                            "uploaded by {}, not a listed uploader",
-                            o.unwrap_or("an unknown owner")
-                        ),
-                    )
-                }
-                Ok(_) => {}
-            }
+        Err(Check::failed(refusal.0, refusal.1))
+    }
+
+    /// Passes with `passed` unless uploaders are listed and `owner` is not one.
+    pub fn judge_uploader(&self, owner: Result<Option<&str>, &str>, passed: String) -> Check {
+        if self.uploaders.is_empty() {
+            return Check::passed(passed);
         }
-        Check::passed(format!("signed by {} ({})", signer.name, signer.public_key))
+        match owner {
+            Err(why) => Check::not_run(
+                NotRunCause::UploaderUnknown,
+                format!("the uploader could not be found out: {why}"),
+            ),
+            Ok(o) if !o.is_some_and(|o| self.uploaders.iter().any(|u| u == o)) => Check::failed(
+                FailReason::UntrustedUploader,
+                format!(
+                    "uploaded by {}, not a listed uploader",
+                    o.unwrap_or("an unknown owner")
+                ),
+            ),
+            Ok(_) => Check::passed(passed),
+        }
     }
 }
 

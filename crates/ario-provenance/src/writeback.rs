@@ -53,6 +53,11 @@ pub enum Writeback {
         /// The version's run.
         run_id: Option<String>,
     },
+    /// A key rotation: nothing to write back in MLflow.
+    KeyRetired {
+        /// The retiring key.
+        public_key: String,
+    },
     /// Prediction: trace tags and the receipt next to the payload.
     Prediction {
         /// The decision.
@@ -74,6 +79,7 @@ impl Writeback {
             Writeback::Promotion { .. } => EventKind::StageTransition,
             Writeback::Alias { .. } => EventKind::AliasSet,
             Writeback::Prediction { .. } => EventKind::Prediction,
+            Writeback::KeyRetired { .. } => EventKind::KeyRetired,
         }
     }
 
@@ -81,6 +87,7 @@ impl Writeback {
     pub fn run_id(&self) -> Option<&str> {
         match self {
             Writeback::Training { run_id, .. } => Some(run_id),
+            Writeback::KeyRetired { .. } => None,
             Writeback::Dataset { run_id, .. }
             | Writeback::Registration { run_id, .. }
             | Writeback::Promotion { run_id, .. }
@@ -100,6 +107,7 @@ impl Writeback {
                 Some(TagTarget::Version(name.clone(), version.clone()))
             }
             Writeback::Prediction { trace_id, .. } => trace_id.clone().map(TagTarget::Trace),
+            Writeback::KeyRetired { .. } => None,
         }
     }
 

@@ -14,6 +14,21 @@ pub(crate) enum KeysCommand {
     /// Print our public key and a ready `[[signer]]` stanza for a trust file
     /// (the key is created once when there is none yet).
     Show(ShowArgs),
+    /// Retire the signing key: anchor a `key_retired` handover signed by it
+    /// that names a new key, then sign with the new key from now on (the old
+    /// one is kept for verification).
+    Rotate(RotateArgs),
+}
+
+/// `keys rotate`
+#[derive(Debug, clap::Args)]
+pub(crate) struct RotateArgs {
+    /// Why the key is retired (recorded in the handover).
+    #[arg(long, default_value = "rotation")]
+    reason: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: crate::output::Format,
 }
 
 /// How to print the key.
@@ -54,7 +69,45 @@ fn stanza(name: &str, public_key: &str, not_before: Option<&str>) -> String {
 }
 
 pub(crate) fn run(cmd: &KeysCommand) -> anyhow::Result<u8> {
-    let KeysCommand::Show(a) = cmd;
+    match cmd {
+        KeysCommand::Show(a) => show(a),
+        KeysCommand::Rotate(a) => rotate(a),
+    }
+}
+
+fn rotate(a: &RotateArgs) -> anyhow::Result<u8> {
+    super::common::block_on(async {
+        let anchorer = super::common::anchorer()?;
+        let r = anchorer
+            .rotate_key(&a.reason)
+            .await
+            .context("rotating the signing key")?;
+        let status = r.committed.status();
+        if a.format == crate::output::Format::Json {
+            print_json(&json!({
+                "retired_public_key": r.retired_public_key, "new_public_key": r.new_public_key,
+                "retired_at": r.retired_at, "anchor": status,
+                "payload": String::from_utf8_lossy(&r.payload_bytes),
+            }))?;
+        } else {
+            println!("Retired {} at {}", r.retired_public_key, r.retired_at);
+            println!("  successor        {}", r.new_public_key);
+            println!(
+                "  handover         {}",
+                super::common::anchor_line(&status, anchorer.gateway())
+            );
+            println!("\nA trust file that pins the retired key follows the handover with");
+            println!("`follow_rotations = true`; or pin the successor:\n");
+            print!(
+                "{}",
+                stanza("ar-io-mlflow", &r.new_public_key, Some(&r.retired_at))
+            );
+        }
+        Ok(super::common::anchor_exit(&status))
+    })
+}
+
+fn show(a: &ShowArgs) -> anyhow::Result<u8> {
     let settings = ario_provenance::Settings::from_env();
     let (key, origin) = keystore::load_or_create(&settings.home, settings.signing_key.as_deref())
         .map_err(ProvenanceError::from)

@@ -169,10 +169,12 @@ impl Verifier {
             // The bytes the anchored-bytes check compared were already
             // rebuilt from the run's logged input: every member is live.
             EventKind::Dataset => Ok(Map::new()),
-            EventKind::StageTransition | EventKind::AliasSet => Err(Check::not_run(
-                NotRunCause::NoLiveSurface,
-                "no live MLflow surface for this event",
-            )),
+            EventKind::StageTransition | EventKind::AliasSet | EventKind::KeyRetired => {
+                Err(Check::not_run(
+                    NotRunCause::NoLiveSurface,
+                    "no live MLflow surface for this event",
+                ))
+            }
         }
     }
 

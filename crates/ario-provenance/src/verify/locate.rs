@@ -88,6 +88,11 @@ impl Verifier {
                     "payload_artifact_not_available: the decision names no model run",
                 ))
             }
+            Subject::Signer { .. } => {
+                return Err(not_locatable(
+                    "a key rotation's payload stays with the key holder, not in MLflow".into(),
+                ))
+            }
             Subject::Dataset { name, digest } => {
                 return match dataset_run {
                     Some(run_id) => self.rebuild_dataset(run_id, name, digest).await,
