@@ -46,6 +46,26 @@ pub(crate) fn events() -> Vec<Event> {
             }),
         },
         Event {
+            slug: "training-reanchor-01",
+            description: "training_complete re-anchored explicitly (ar-io-mlflow-rs): the payload names the transaction it supersedes and why",
+            event_type: "training_complete",
+            event_id: "7a2d3e4f-5b6c-4d7e-8f90-123456789abc",
+            signed_at: "2026-06-16T09:00:00.000000+00:00",
+            previous_hash: "GENESIS",
+            subject: json!({"type": "mlflow_run", "run_id": RUN_ID}),
+            payload: json!({
+                "artifact_checksums": {
+                    "MLmodel": "14f9efd2a3039f6fd2a95f6c497ca84aacf5d0528b760e2656f6a66dc4eda727"
+                },
+                "dataset_inputs": [],
+                "event_type": "training_complete", "git_commit": "", "metrics": {"accuracy": 0.97},
+                "params": {"max_iter": "200"}, "run_id": RUN_ID,
+                "reanchor_reason": "metric corrected after a logging bug",
+                "source_name": "train_and_anchor.py",
+                "supersedes": "Zq3xY8wV7uT6sR5qP4oN3mL2kJ1iH0gF9eD8cB7aA6z"
+            }),
+        },
+        Event {
             slug: "dataset-01",
             description: "standalone dataset anchor (no MLflow artifact; subject carries name and digest)",
             event_type: "dataset",

@@ -102,7 +102,7 @@ pub enum DevnetError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The port could not be bound.
-    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    #[error("cannot listen on 127.0.0.1:{port}")]
     Bind {
         /// The port.
         port: u16,

@@ -12,6 +12,7 @@
 //! assert!(report.inputs > 0 && report.crashes.is_empty());
 //! ```
 
+mod devnet;
 pub mod mutate;
 pub mod targets;
 

@@ -40,11 +40,13 @@ pub enum Target {
     Receipt,
     /// ar.io Verify answers and their attestation check.
     Attestation,
+    /// The devnet's HTTP handlers (uploads, GraphQL, Verify, reads).
+    Devnet,
 }
 
 impl Target {
     /// Every target.
-    pub const ALL: [Target; 8] = [
+    pub const ALL: [Target; 9] = [
         Target::Json,
         Target::Envelope,
         Target::Ans104,
@@ -53,6 +55,7 @@ impl Target {
         Target::MlflowRun,
         Target::Receipt,
         Target::Attestation,
+        Target::Devnet,
     ];
 
     /// Its name (the corpus folder).
@@ -66,6 +69,7 @@ impl Target {
             Target::MlflowRun => "mlflow-run",
             Target::Receipt => "receipt",
             Target::Attestation => "attestation",
+            Target::Devnet => "devnet",
         }
     }
 
@@ -108,6 +112,17 @@ impl Target {
             })
             .to_string()
             .into_bytes()],
+            Target::Devnet => {
+                let mut upload = vec![0u8, 0u8];
+                upload.extend(data_item());
+                vec![
+                    upload,
+                    [&[2u8, 0][..], br#"{"query":"{ transactions(first: 5) { edges { node { id } } } }"}"#].concat(),
+                    [&[3u8, 0][..], format!(r#"{{"txId":"{}"}}"#, "t".repeat(43)).as_bytes()].concat(),
+                    [&[4u8][..], "x".repeat(43).as_bytes(), &[0]].concat(),
+                    [&[8u8, 0][..], br#"{"down":false}"#].concat(),
+                ]
+            }
             Target::Attestation => vec![json!({
                 "verificationId": "vrf-1", "txId": "t".repeat(43), "level": 3,
                 "existence": {"status": "confirmed"},
@@ -153,6 +168,7 @@ impl Target {
                 }
             }
             Target::Attestation => attestation_target(input),
+            Target::Devnet => crate::devnet::run(input),
         }
     }
 }
