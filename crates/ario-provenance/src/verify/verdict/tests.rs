@@ -121,7 +121,10 @@ fn status_is_verified_exactly_when_every_decisive_check_passed() {
             }
         }
     }
-    assert_eq!(cases, 7 * 2 * 4 * 4 * 4 * 4 * 4 * 4);
+    assert_eq!(
+        cases,
+        (EventKind::ALL.len() + 1) * 2 * 4 * 4 * 4 * 4 * 4 * 4
+    );
 }
 
 #[test]
