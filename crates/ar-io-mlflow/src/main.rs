@@ -27,6 +27,9 @@ enum Command {
     Promote(cmd::registry::PromoteArgs),
     /// Record one decision of a model whose files match the anchored hash.
     Decide(cmd::decide::Args),
+    /// Serve a decision recorder over HTTP on loopback (a sidecar for
+    /// services not written in Rust): Merkle-batched checkpoints.
+    Recorder(cmd::recorder::Args),
     /// Verify an anchored run, model version, trace or dataset.
     #[command(subcommand)]
     Verify(cmd::verify::VerifyCommand),
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         Command::Register(a) => cmd::registry::register(&a),
         Command::Promote(a) => cmd::registry::promote(&a),
         Command::Decide(a) => cmd::decide::run(&a),
+        Command::Recorder(a) => cmd::recorder::run(&a),
         Command::Verify(c) => cmd::verify::run(&c),
         Command::Audit(a) => cmd::audit::run(&a),
         Command::Keys(c) => cmd::keys::run(&c),

@@ -43,6 +43,12 @@ pub enum ProvenanceError {
     /// Signing the envelope failed.
     #[error("cannot sign the envelope")]
     Sign(#[from] ario_envelope::envelope::SignError),
+    /// The decision recorder's journal failed or refused.
+    #[error(transparent)]
+    Recorder(Box<crate::recorder::RecorderError>),
+    /// A decision id that is not `<stream>-<batch>-<leaf>`.
+    #[error(transparent)]
+    DecisionId(#[from] crate::checkpoint::DecisionIdError),
     /// Signing the upload's data item failed.
     #[error("cannot sign the data item: {0}")]
     DataItem(String),
@@ -162,10 +168,17 @@ impl ProvenanceError {
             | E::DatasetNotFound { .. }
             | E::RunIdMismatch { .. }
             | E::ModelUri(_)
+            | E::DecisionId(_)
             | E::Trust(_)
             | E::ReanchorWithoutReason
             | E::KeyFromEnvironment
             | E::Canon(_) => ErrorKind::InvalidInput,
+            E::Recorder(r) => match **r {
+                crate::recorder::RecorderError::NoRun { .. }
+                | crate::recorder::RecorderError::ForeignDirectory { .. }
+                | crate::recorder::RecorderError::Canon(_) => ErrorKind::InvalidInput,
+                _ => ErrorKind::Local,
+            },
             E::Key(_)
             | E::Wallet(_)
             | E::Outbox(_)
@@ -173,5 +186,11 @@ impl ProvenanceError {
             | E::DataItem(_)
             | E::Io { .. } => ErrorKind::Local,
         }
+    }
+}
+
+impl From<crate::recorder::RecorderError> for ProvenanceError {
+    fn from(e: crate::recorder::RecorderError) -> Self {
+        ProvenanceError::Recorder(Box::new(e))
     }
 }

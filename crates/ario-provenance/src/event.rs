@@ -32,17 +32,21 @@ pub enum EventKind {
     /// A signing key handed over to its successor (`key_retired`, signed by
     /// the retiring key).
     KeyRetired,
+    /// A closed batch of decisions, committed by its Merkle root
+    /// (`decision_checkpoint`, our additive event).
+    DecisionCheckpoint,
 }
 
 impl EventKind {
     /// Every kind, in lineage order.
-    pub const ALL: [EventKind; 7] = [
+    pub const ALL: [EventKind; 8] = [
         EventKind::Dataset,
         EventKind::Training,
         EventKind::Registration,
         EventKind::StageTransition,
         EventKind::AliasSet,
         EventKind::Prediction,
+        EventKind::DecisionCheckpoint,
         EventKind::KeyRetired,
     ];
 
@@ -56,6 +60,7 @@ impl EventKind {
             EventKind::AliasSet => "alias_set",
             EventKind::Prediction => "prediction",
             EventKind::KeyRetired => "key_retired",
+            EventKind::DecisionCheckpoint => "decision_checkpoint",
         }
     }
 
@@ -74,6 +79,7 @@ impl EventKind {
             }
             EventKind::Prediction => SubjectType::Prediction,
             EventKind::KeyRetired => SubjectType::Signer,
+            EventKind::DecisionCheckpoint => SubjectType::DecisionBatch,
         }
     }
 
@@ -87,6 +93,7 @@ impl EventKind {
             EventKind::AliasSet => "Alias Record Matches",
             EventKind::Prediction => "Decision Record Matches",
             EventKind::KeyRetired => "Rotation Record Matches",
+            EventKind::DecisionCheckpoint => "Decision Batch Matches",
         }
     }
 
@@ -100,6 +107,7 @@ impl EventKind {
             EventKind::AliasSet => "alias",
             EventKind::Prediction => "decision",
             EventKind::KeyRetired => "rotation",
+            EventKind::DecisionCheckpoint => "decision batch",
         }
     }
 
@@ -133,6 +141,8 @@ pub enum SubjectType {
     Prediction,
     /// `mlflow_signer`: a signing key (key rotation).
     Signer,
+    /// `mlflow_decision_batch`: one batch of a decision recorder's stream.
+    DecisionBatch,
 }
 
 impl SubjectType {
@@ -144,6 +154,7 @@ impl SubjectType {
             SubjectType::ModelVersion => "mlflow_model_version",
             SubjectType::Prediction => "mlflow_prediction",
             SubjectType::Signer => "mlflow_signer",
+            SubjectType::DecisionBatch => "mlflow_decision_batch",
         }
     }
 }
@@ -186,6 +197,19 @@ pub enum Subject {
         /// Its successor (hex).
         successor_public_key: String,
     },
+    /// One batch of a decision recorder's stream.
+    DecisionBatch {
+        /// The recorder stream (16 hex digits).
+        stream_id: String,
+        /// The batch within the stream.
+        batch_seq: u64,
+        /// Registered model name.
+        name: String,
+        /// Version.
+        version: String,
+        /// The model's source run, when known.
+        model_run_id: Option<String>,
+    },
 }
 
 /// Why a `subject` member is not one we can read.
@@ -220,6 +244,7 @@ impl Subject {
             Subject::ModelVersion { .. } => SubjectType::ModelVersion,
             Subject::Prediction { .. } => SubjectType::Prediction,
             Subject::Signer { .. } => SubjectType::Signer,
+            Subject::DecisionBatch { .. } => SubjectType::DecisionBatch,
         }
     }
 
@@ -253,12 +278,26 @@ impl Subject {
             } => {
                 json!({"type": t, "public_key": public_key, "successor_public_key": successor_public_key})
             }
+            Subject::DecisionBatch {
+                stream_id,
+                batch_seq,
+                name,
+                version,
+                model_run_id,
+            } => json!({
+                "type": t,
+                "stream_id": stream_id,
+                "batch_seq": batch_seq,
+                "name": name,
+                "version": version,
+                "model_run_id": model_run_id.as_deref().unwrap_or(UNKNOWN_RUN),
+            }),
         }
     }
 
     /// The id under which anchors of this subject are discoverable (the
     /// `Ario-Subject-Id` item tag): the run id, `name/version`, the decision
-    /// id, or `name@digest` for datasets.
+    /// id, `name@digest` for datasets, or `stream/batch` for decision batches.
     pub fn discovery_id(&self) -> String {
         match self {
             Subject::Run { run_id } => run_id.clone(),
@@ -270,6 +309,11 @@ impl Subject {
                 digest.as_deref().unwrap_or_default()
             ),
             Subject::Signer { public_key, .. } => public_key.clone(),
+            Subject::DecisionBatch {
+                stream_id,
+                batch_seq,
+                ..
+            } => format!("{stream_id}/{batch_seq}"),
         }
     }
 
@@ -289,6 +333,7 @@ impl Subject {
             SubjectType::ModelVersion,
             SubjectType::Prediction,
             SubjectType::Signer,
+            SubjectType::DecisionBatch,
         ]
         .into_iter()
         .find(|s| s.wire_name() == t)
@@ -315,6 +360,18 @@ impl Subject {
                 public_key: need(name, "public_key")?,
                 successor_public_key: need(name, "successor_public_key")?,
             },
+            SubjectType::DecisionBatch => Subject::DecisionBatch {
+                stream_id: need(name, "stream_id")?,
+                batch_seq: v.get("batch_seq").and_then(Value::as_u64).ok_or(
+                    SubjectError::MissingMember {
+                        subject_type: name,
+                        member: "batch_seq",
+                    },
+                )?,
+                name: need(name, "name")?,
+                version: need(name, "version")?,
+                model_run_id: member(v, "model_run_id").filter(|r| r != UNKNOWN_RUN),
+            },
         })
     }
 }
@@ -332,7 +389,7 @@ mod tests {
         assert_eq!(EventKind::from_wire("training"), None);
         let mut labels: Vec<_> = EventKind::ALL.iter().map(|k| k.record_label()).collect();
         labels.dedup();
-        assert_eq!(labels.len(), 7);
+        assert_eq!(labels.len(), EventKind::ALL.len());
     }
 
     #[test]
@@ -351,6 +408,13 @@ mod tests {
                 decision_id: "d".into(),
                 model_run_id: None,
                 trace_id: Some("tr-1".into()),
+            },
+            Subject::DecisionBatch {
+                stream_id: "00112233445566ff".into(),
+                batch_seq: 7,
+                name: "m".into(),
+                version: "1".into(),
+                model_run_id: Some("r".into()),
             },
         ];
         for s in all {

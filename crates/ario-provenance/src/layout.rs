@@ -21,6 +21,8 @@ pub enum ArtifactFile {
     Proof,
     /// The bundler's receipt, once uploaded.
     Receipt,
+    /// A decision checkpoint's batch file: every record of the batch.
+    Decisions,
 }
 
 impl ArtifactFile {
@@ -29,6 +31,7 @@ impl ArtifactFile {
             ArtifactFile::Payload => "payload",
             ArtifactFile::Proof => "proof",
             ArtifactFile::Receipt => "receipt",
+            ArtifactFile::Decisions => "decisions",
         }
     }
 }
@@ -50,6 +53,7 @@ fn arrangement(kind: EventKind) -> Arrangement {
         EventKind::StageTransition => Arrangement::PerEvent("promotions"),
         EventKind::AliasSet => Arrangement::PerEvent("aliases"),
         EventKind::Prediction => Arrangement::PerEvent("predictions"),
+        EventKind::DecisionCheckpoint => Arrangement::PerEvent("checkpoints"),
         EventKind::Dataset | EventKind::KeyRetired => Arrangement::NotStored,
     }
 }
@@ -86,6 +90,7 @@ pub fn tx_tag(kind: EventKind) -> &'static str {
         EventKind::AliasSet => tags::ALIAS_TX,
         EventKind::Prediction => tags::PREDICTION_TX,
         EventKind::KeyRetired => tags::ROTATION_TX,
+        EventKind::DecisionCheckpoint => tags::CHECKPOINT_TX,
     }
 }
 
@@ -107,13 +112,21 @@ pub const ITEM_SUBJECT_ID: &str = "Ario-Subject-Id";
 pub const ITEM_SUCCESSOR_KEY: &str = "Ario-Successor-Key";
 
 /// Whether one subject has at most one anchor of this kind (so another
-/// anchor that commits to other bytes is a conflict). Promotions and alias
-/// moves happen many times per version.
+/// anchor that commits to other bytes is a conflict — for a decision batch,
+/// a fork). Promotions and alias moves happen many times per version.
 pub fn one_anchor_per_subject(kind: EventKind) -> bool {
     matches!(
         kind,
-        EventKind::Training | EventKind::Registration | EventKind::Prediction
+        EventKind::Training
+            | EventKind::Registration
+            | EventKind::Prediction
+            | EventKind::DecisionCheckpoint
     )
+}
+
+/// The folder name of a decision batch's files (`{stream}-{batch}`).
+pub fn batch_folder(stream_id: &str, batch_seq: u64) -> String {
+    format!("{stream_id}-{batch_seq}")
 }
 
 /// The tag a run carries for a dataset anchored from its inputs.

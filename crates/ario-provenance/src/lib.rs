@@ -52,7 +52,8 @@
 //! | [`outbox`], `writeback` | the durable outbox and what each event writes back after upload |
 //! | `tasks` | background anchors: [`AnchorStatus`], [`AnchorHandle`] |
 //! | `training`, `registry` | building training, dataset, registration, promotion and alias events |
-//! | `model`, `decision`, `gate` | [`VerifiedModel`], decisions, the verify-status gate |
+//! | `model`, `decision`, `gate` | [`VerifiedModel`], per-prediction decisions, the verify-status gate |
+//! | [`checkpoint`], `recorder` | batched decisions: records, Merkle checkpoints, proofs; [`DecisionRecorder`] and its journal |
 //! | `integrity` | the one model-files check used by registration, `VerifiedModel`, verify and audit |
 //! | `run_facts` | params, metrics, datasets and the model directory of a run |
 //! | [`verify`] | checks as data ([`verify::check`]), rows and status ([`verify::verdict`]), and the I/O around them |
@@ -61,6 +62,7 @@
 //! | [`trust`] | the trust policy: pinned signers, their windows, allowed uploaders |
 
 pub mod audit;
+pub mod checkpoint;
 pub mod event;
 pub mod keystore;
 pub mod layout;
@@ -81,6 +83,7 @@ mod integrity;
 mod model;
 
 mod pipeline;
+pub mod recorder;
 mod registry;
 mod rotation;
 mod run_facts;
@@ -97,6 +100,9 @@ pub use gate::{gate_outcome, Gate, GateError, GatePolicy};
 pub use integrity::{IntegrityError, IntegrityVerdict, ModelFiles};
 pub use model::{OpenOptions, VerifiedModel};
 pub use pipeline::{signed_at_now, Committed, APP_VERSION, SPEC_VERSION};
+pub use recorder::{
+    DecisionInput, DecisionReceipt, DecisionRecorder, ProofState, RecorderError, RecorderOptions,
+};
 pub use registry::ModelVersionRef;
 pub use rotation::Rotation;
 pub use run_facts::training_payload_from_response;

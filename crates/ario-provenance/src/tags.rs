@@ -67,3 +67,5 @@ pub const VERIFY_FAILURE: &str = "ario.verify_failure";
 /// The transaction of the latest key rotation, as `keys rotate` reports it
 /// (a key belongs to no MLflow object, so no object carries this tag).
 pub const ROTATION_TX: &str = "ario.rotation_tx";
+/// The transaction of a model version's latest decision checkpoint (ours).
+pub const CHECKPOINT_TX: &str = "ario.checkpoint_tx";

@@ -67,6 +67,18 @@ pub enum Writeback {
         /// The model's run.
         run_id: Option<String>,
     },
+    /// A decision checkpoint: the receipt beside the batch file, and the
+    /// model version's latest-checkpoint tag.
+    Checkpoint {
+        /// The batch's folder name ([`crate::layout::batch_folder`]).
+        folder: String,
+        /// Model name.
+        name: String,
+        /// Version.
+        version: String,
+        /// The model's run (keeps the files).
+        run_id: Option<String>,
+    },
 }
 
 impl Writeback {
@@ -80,6 +92,7 @@ impl Writeback {
             Writeback::Alias { .. } => EventKind::AliasSet,
             Writeback::Prediction { .. } => EventKind::Prediction,
             Writeback::KeyRetired { .. } => EventKind::KeyRetired,
+            Writeback::Checkpoint { .. } => EventKind::DecisionCheckpoint,
         }
     }
 
@@ -92,7 +105,8 @@ impl Writeback {
             | Writeback::Registration { run_id, .. }
             | Writeback::Promotion { run_id, .. }
             | Writeback::Alias { run_id, .. }
-            | Writeback::Prediction { run_id, .. } => run_id.as_deref(),
+            | Writeback::Prediction { run_id, .. }
+            | Writeback::Checkpoint { run_id, .. } => run_id.as_deref(),
         }
     }
 
@@ -103,7 +117,8 @@ impl Writeback {
             Writeback::Dataset { run_id, .. } => run_id.clone().map(TagTarget::Run),
             Writeback::Registration { name, version, .. }
             | Writeback::Promotion { name, version, .. }
-            | Writeback::Alias { name, version, .. } => {
+            | Writeback::Alias { name, version, .. }
+            | Writeback::Checkpoint { name, version, .. } => {
                 Some(TagTarget::Version(name.clone(), version.clone()))
             }
             Writeback::Prediction { trace_id, .. } => trace_id.clone().map(TagTarget::Trace),
@@ -112,10 +127,11 @@ impl Writeback {
     }
 
     /// The name of the folder of per-event files: the decision id for
-    /// predictions, else the envelope's event id.
+    /// predictions, the batch for checkpoints, else the envelope's event id.
     pub fn artifact_id<'a>(&'a self, event_id: &'a str) -> &'a str {
         match self {
             Writeback::Prediction { decision_id, .. } => decision_id,
+            Writeback::Checkpoint { folder, .. } => folder,
             _ => event_id,
         }
     }

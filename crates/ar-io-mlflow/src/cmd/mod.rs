@@ -9,5 +9,6 @@ pub(crate) mod devnet;
 pub(crate) mod keys;
 pub(crate) mod outbox;
 pub(crate) mod proof;
+pub(crate) mod recorder;
 pub(crate) mod registry;
 pub(crate) mod verify;

@@ -1,8 +1,10 @@
-//! `verify run | model | trace | dataset`.
+//! `verify run | model | trace | dataset | decision`.
 
-use ario_provenance::{ProvenanceError, Verification};
+use ario_provenance::checkpoint::DecisionId;
+use ario_provenance::verify::decision::DecisionVerification;
+use ario_provenance::{ProvenanceError, Status, Verification};
 
-use super::common::{block_on, verification_text, verifier};
+use super::common::{block_on, panel, status_word, verification_text, verifier};
 use crate::output::{print_json, Format};
 
 /// `verify …`
@@ -26,6 +28,15 @@ pub(crate) enum VerifyCommand {
     Trace {
         /// Trace id.
         trace_id: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Batched decisions (`<stream>-<batch>-<leaf>`), each proved into its
+    /// signed, anchored checkpoint.
+    Decision {
+        /// Decision ids.
+        #[arg(required = true)]
+        decision_ids: Vec<String>,
         #[command(flatten)]
         common: Common,
     },
@@ -68,8 +79,12 @@ pub(crate) fn run(cmd: &VerifyCommand) -> anyhow::Result<u8> {
         VerifyCommand::Run { common, .. }
         | VerifyCommand::Model { common, .. }
         | VerifyCommand::Trace { common, .. }
-        | VerifyCommand::Dataset { common, .. } => common,
+        | VerifyCommand::Dataset { common, .. }
+        | VerifyCommand::Decision { common, .. } => common,
     };
+    if let VerifyCommand::Decision { decision_ids, .. } = cmd {
+        return decisions(decision_ids, common);
+    }
     let wb = !common.no_write_back;
     block_on(async {
         let prov = verifier(&common.trust)?;
@@ -83,6 +98,7 @@ pub(crate) fn run(cmd: &VerifyCommand) -> anyhow::Result<u8> {
             VerifyCommand::Dataset { tx_id, run, .. } => {
                 Ok(prov.verify_dataset(tx_id, run.as_deref()).await)
             }
+            VerifyCommand::Decision { .. } => return Ok(crate::exit::MALFORMED),
         };
         let v = r.map_err(ProvenanceError::from)?;
         if common.format == Format::Json {
@@ -92,4 +108,54 @@ pub(crate) fn run(cmd: &VerifyCommand) -> anyhow::Result<u8> {
         }
         Ok(v.status.exit_code())
     })
+}
+
+/// `verify decision ID...`: one panel per decision; the exit code of the
+/// worst outcome (failed, then not anchored, then undetermined).
+fn decisions(ids: &[String], common: &Common) -> anyhow::Result<u8> {
+    let parsed: Vec<DecisionId> = ids
+        .iter()
+        .map(|s| s.parse::<DecisionId>())
+        .collect::<Result<_, _>>()
+        .map_err(ProvenanceError::from)?;
+    block_on(async {
+        let prov = verifier(&common.trust)?;
+        let all = prov.verify_decisions(&parsed).await;
+        if common.format == Format::Json {
+            if let [one] = all.as_slice() {
+                print_json(one)?;
+            } else {
+                print_json(&all)?;
+            }
+        } else {
+            for d in &all {
+                print!("{}", decision_text(d));
+            }
+        }
+        let worst = all
+            .iter()
+            .map(|d| d.status)
+            .max_by_key(|s| severity(*s))
+            .unwrap_or(Status::Undetermined);
+        Ok(worst.exit_code())
+    })
+}
+
+fn severity(s: Status) -> u8 {
+    match s {
+        Status::Verified => 0,
+        Status::Unavailable | Status::Undetermined => 1,
+        Status::NotAnchored | Status::Malformed => 2,
+        Status::Failed => 3,
+    }
+}
+
+fn decision_text(d: &DecisionVerification) -> String {
+    let mut out = format!("Verifying decision {}\n", d.decision_id);
+    if let Some(tx) = &d.checkpoint.tx_id {
+        out.push_str(&format!("  Checkpoint TX: {tx}\n"));
+    }
+    out.push_str(&panel(&d.rows));
+    out.push_str(&format!("Result: {}\n", status_word(d.status)));
+    out
 }

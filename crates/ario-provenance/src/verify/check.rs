@@ -49,6 +49,25 @@ pub enum FailReason {
     HistoryConflict,
     /// This anchor declares that it replaces an earlier one of the same subject.
     AnchorSuperseded,
+    /// The batch file holds fewer or more records than the checkpoint counted
+    /// (a decision dropped or added).
+    BatchIncomplete,
+    /// A record of the batch file sits at another position than its id says.
+    BatchReordered,
+    /// The batch file's records do not hash to the anchored root (a record changed).
+    BatchRootMismatch,
+    /// The batch file is unreadable or names another batch.
+    BatchUnreadable,
+    /// The decision is not in its batch file.
+    DecisionNotInBatch,
+    /// The decision's record does not lead to the anchored root.
+    InclusionFailed,
+    /// The checkpoint before this one was never anchored.
+    CheckpointMissing,
+    /// The previous checkpoint commits to other bytes than this one names.
+    CheckpointChainBroken,
+    /// Another checkpoint of the same batch by an accepted signer commits to other bytes.
+    CheckpointForked,
 }
 
 impl FailReason {
@@ -75,6 +94,15 @@ impl FailReason {
             FailReason::UntrustedUploader => "untrusted_uploader",
             FailReason::HistoryConflict => "history_conflict",
             FailReason::AnchorSuperseded => "anchor_superseded",
+            FailReason::BatchIncomplete => "batch_incomplete",
+            FailReason::BatchReordered => "batch_reordered",
+            FailReason::BatchRootMismatch => "batch_root_mismatch",
+            FailReason::BatchUnreadable => "batch_unreadable",
+            FailReason::DecisionNotInBatch => "decision_not_in_batch",
+            FailReason::InclusionFailed => "inclusion_failed",
+            FailReason::CheckpointMissing => "checkpoint_missing",
+            FailReason::CheckpointChainBroken => "checkpoint_chain_broken",
+            FailReason::CheckpointForked => "checkpoint_forked",
         }
     }
 }

@@ -113,6 +113,10 @@ impl Verifier {
                     s(&p, REANCHOR_REASON).unwrap_or_default()
                 ),
             ),
+            None if kind == EventKind::DecisionCheckpoint => Check::failed(
+                FailReason::CheckpointForked,
+                format!("checkpoint_forked: {earlier}; {this}"),
+            ),
             None => Check::failed(
                 FailReason::HistoryConflict,
                 format!("history_conflict: {earlier}; {this}"),

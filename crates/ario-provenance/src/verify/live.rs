@@ -169,6 +169,12 @@ impl Verifier {
             // The bytes the anchored-bytes check compared were already
             // rebuilt from the run's logged input: every member is live.
             EventKind::Dataset => Ok(Map::new()),
+            // Checked against the batch file by `source_of_truth` before
+            // live members are asked for; never reached.
+            EventKind::DecisionCheckpoint => Err(Check::not_run(
+                NotRunCause::NoPayload,
+                "a checkpoint is checked against its batch file",
+            )),
             EventKind::StageTransition | EventKind::AliasSet | EventKind::KeyRetired => {
                 Err(Check::not_run(
                     NotRunCause::NoLiveSurface,
@@ -190,6 +196,9 @@ impl Verifier {
             Ok(_) => return (malformed("payload_parse_failed: not an object"), vec![]),
             Err(e) => return (malformed(&format!("payload_parse_failed: {e}")), vec![]),
         };
+        if kind == EventKind::DecisionCheckpoint {
+            return (self.batch_truth(&original).await.0, vec![]);
+        }
         let fresh = match self.live_fields(kind, &original).await {
             Ok(f) => f,
             Err(c) => return (c, vec![]),

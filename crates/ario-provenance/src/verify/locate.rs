@@ -6,7 +6,7 @@ use ario_mlflow_client::MlflowError;
 
 use super::check::{Check, FailReason, NotRunCause};
 use crate::event::{EventKind, Subject};
-use crate::layout::{artifact_path, ArtifactFile};
+use crate::layout::{artifact_path, batch_folder, ArtifactFile};
 use crate::payload;
 use crate::run_facts::run_datasets;
 use crate::verifier::Verifier;
@@ -41,7 +41,7 @@ fn missing(e: &MlflowError, what: &str) -> Check {
 }
 
 impl Verifier {
-    async fn read_run_artifact(&self, run_id: &str, path: &str) -> Located {
+    pub(crate) async fn read_run_artifact(&self, run_id: &str, path: &str) -> Located {
         let c = self.mlflow();
         let root = c
             .run_root(run_id)
@@ -86,6 +86,18 @@ impl Verifier {
                 return Err(Check::failed(
                     FailReason::PayloadArtifactMissing,
                     "payload_artifact_not_available: the decision names no model run",
+                ))
+            }
+            Subject::DecisionBatch {
+                stream_id,
+                batch_seq,
+                model_run_id: Some(run_id),
+                ..
+            } => (run_id.clone(), batch_folder(stream_id, *batch_seq)),
+            Subject::DecisionBatch { .. } => {
+                return Err(Check::failed(
+                    FailReason::PayloadArtifactMissing,
+                    "payload_artifact_not_available: the decision batch names no model run",
                 ))
             }
             Subject::Signer { .. } => {

@@ -10,7 +10,10 @@ pub mod verdict;
 
 pub use history::{REANCHOR_REASON, SUPERSEDES};
 
+pub mod decision;
+
 mod attestation;
+mod batch;
 mod history;
 mod live;
 mod locate;
@@ -43,6 +46,8 @@ pub enum TargetKind {
     Trace,
     /// A dataset anchor.
     Dataset,
+    /// A batched decision (its checkpoint).
+    Decision,
 }
 
 /// The object an envelope must be about.
@@ -56,6 +61,8 @@ pub enum Expect {
     Trace(String),
     /// `subject.decision_id`.
     Decision(String),
+    /// `subject.stream_id` and `subject.batch_seq` of a decision batch.
+    Batch(String, u64),
     /// Any dataset; with a run, its payload is re-derived from that run's logged input.
     Dataset {
         /// The run whose logged input re-derives the payload.
@@ -70,6 +77,7 @@ impl Expect {
             Expect::Version(n, v) => vec![("name", n), ("version", v)],
             Expect::Trace(t) => vec![("trace_id", t)],
             Expect::Decision(d) => vec![("decision_id", d)],
+            Expect::Batch(stream, _) => vec![("stream_id", stream)],
             Expect::Dataset { .. } => vec![],
         }
     }
@@ -159,6 +167,17 @@ fn signature_check(env: &Value, payload: Option<&[u8]>) -> Check {
     }
 }
 
+/// The batch-number mismatch of a decision batch's subject, if any.
+fn expect_seq(expect: &Expect, subject: Option<&Value>) -> Option<String> {
+    let Expect::Batch(_, want) = expect else {
+        return None;
+    };
+    let got = subject
+        .and_then(|s| s.get("batch_seq"))
+        .and_then(Value::as_u64);
+    (got != Some(*want)).then(|| format!("subject.batch_seq is {got:?}, expected {want}"))
+}
+
 fn subject_check(env: &Value, expect: &Expect, gateway: &str) -> Check {
     let subject = env.get("subject");
     let mismatched: Vec<String> = expect
@@ -172,6 +191,7 @@ fn subject_check(env: &Value, expect: &Expect, gateway: &str) -> Check {
                 .unwrap_or(Value::Null);
             format!("subject.{k} is {got:?}, expected {want:?}")
         })
+        .chain(expect_seq(expect, subject))
         .collect();
     if mismatched.is_empty() {
         Check::passed(format!("envelope retrieved from {gateway}"))

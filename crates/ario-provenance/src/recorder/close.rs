@@ -1,0 +1,330 @@
+//! Closing batches: the background task that turns each closed journal
+//! segment into its batch file in MLflow and one signed checkpoint through
+//! the common pipeline (stage, then deliver), in batch order, and answers
+//! proof requests for checkpointed batches.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use ario_envelope::encoding::sha256_hex;
+use ario_envelope::merkle::{self, Hash};
+use ario_mlflow_client::ArtifactRoot;
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use super::journal::{Journal, Marker};
+use super::{Inner, RecorderError};
+use crate::anchorer::Anchorer;
+use crate::checkpoint::{
+    leaf_of, BatchFile, BatchModel, CheckpointPayload, DecisionId, InclusionProof, StreamId,
+};
+use crate::error::ProvenanceError;
+use crate::event::{EventKind, Subject};
+use crate::layout::{artifact_path, batch_folder, ArtifactFile};
+use crate::pipeline::PreparedEvent;
+use crate::writeback::Writeback;
+
+/// Checkpointed batches whose leaves stay in memory for proofs.
+const LEAVES_KEPT: usize = 64;
+
+/// Work for the closing task.
+pub(crate) enum Job {
+    /// A batch whose segment is complete.
+    Close(Closed),
+    /// Answer once every closed batch is checkpointed.
+    Drain(oneshot::Sender<()>),
+}
+
+/// A closed batch (its records are in its segment).
+#[derive(Debug, Clone)]
+pub(crate) struct Closed {
+    pub(crate) seq: u64,
+}
+
+impl Closed {
+    /// A batch found open by a restarted recorder.
+    pub(crate) fn recovered(seq: u64) -> Self {
+        Closed { seq }
+    }
+}
+
+/// Where a decision's proof stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ProofState {
+    /// Recorded; its batch is not checkpointed yet.
+    Pending,
+    /// Checkpointed: the proof.
+    Ready(InclusionProof),
+    /// Not a decision of this recorder.
+    Unknown,
+}
+
+/// What the recorder has done so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Batches checkpointed (signed and stored).
+    pub checkpoints: u64,
+    /// Decisions in them.
+    pub decisions: u64,
+    /// Checkpoint uploads that went through.
+    pub uploads: u64,
+    /// Checkpoint uploads that did not (kept in the outbox for `retry`).
+    pub upload_failures: u64,
+}
+
+struct BatchInfo {
+    leaves: Arc<Vec<Hash>>,
+    tx_id: Option<String>,
+}
+
+struct State {
+    chain_head: String,
+    batches: BTreeMap<u64, BatchInfo>,
+    stats: Stats,
+    root: Option<ArtifactRoot>,
+}
+
+/// Turns closed batches into checkpoints.
+pub(crate) struct Closer {
+    anchorer: Anchorer,
+    journal: Journal,
+    stream: StreamId,
+    model: BatchModel,
+    state: Mutex<State>,
+}
+
+impl Closer {
+    pub(crate) fn new(
+        anchorer: Anchorer,
+        journal: Journal,
+        stream: StreamId,
+        model: BatchModel,
+        chain_head: String,
+    ) -> Self {
+        Closer {
+            anchorer,
+            journal,
+            stream,
+            model,
+            state: Mutex::new(State {
+                chain_head,
+                batches: BTreeMap::new(),
+                stats: Stats::default(),
+                root: None,
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        self.lock().stats
+    }
+
+    async fn run_root(&self) -> Result<ArtifactRoot, ProvenanceError> {
+        if let Some(r) = self.lock().root.clone() {
+            return Ok(r);
+        }
+        let r = self.anchorer.mlflow().run_root(&self.model.run_id).await?;
+        self.lock().root = Some(r.clone());
+        Ok(r)
+    }
+
+    /// Checkpoints one closed batch: batch file, signed checkpoint, marker, upload.
+    async fn checkpoint(&self, c: &Closed) -> Result<(), ProvenanceError> {
+        let seq = c.seq;
+        self.journal.sync_segment(seq).map_err(local)?;
+        let records = self.journal.read_segment(seq).map_err(local)?;
+        let leaves: Vec<Hash> = records.iter().map(|r| leaf_of(r)).collect();
+        let decided = |r: Option<&Vec<u8>>| {
+            r.and_then(|b| serde_json::from_slice::<Value>(b).ok())
+                .and_then(|v| {
+                    v.get("decided_at")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+                .unwrap_or_default()
+        };
+        let previous = self.lock().chain_head.clone();
+        let payload = CheckpointPayload {
+            stream_id: self.stream.clone(),
+            batch_seq: seq,
+            leaf_count: leaves.len() as u64,
+            merkle_root: hex::encode(merkle::root(&leaves)),
+            first_decided_at: decided(records.first()),
+            last_decided_at: decided(records.last()),
+            previous_checkpoint_hash: previous.clone(),
+            model: self.model.clone(),
+        };
+        let bytes = payload.canonical()?;
+        let payload_hash = sha256_hex(&bytes);
+        let root = self.run_root().await?;
+        let folder = batch_folder(self.stream.as_str(), seq);
+        let file = BatchFile::new(self.stream.clone(), seq, &records);
+        if let Some(path) = artifact_path(
+            EventKind::DecisionCheckpoint,
+            &folder,
+            ArtifactFile::Decisions,
+        ) {
+            let body = serde_json::to_vec(&file).unwrap_or_default();
+            self.anchorer
+                .mlflow()
+                .upload_artifact(&root, &path, body)
+                .await?;
+        }
+        let staged = self
+            .anchorer
+            .stage(PreparedEvent {
+                kind: EventKind::DecisionCheckpoint,
+                subject: Subject::DecisionBatch {
+                    stream_id: self.stream.to_string(),
+                    batch_seq: seq,
+                    name: self.model.model_name.clone(),
+                    version: self.model.model_version.clone(),
+                    model_run_id: Some(self.model.run_id.clone()),
+                },
+                payload_bytes: bytes,
+                previous_hash: previous,
+                store_in: Some(root),
+                pre_tags: vec![],
+                writeback: Writeback::Checkpoint {
+                    folder,
+                    name: self.model.model_name.clone(),
+                    version: self.model.model_version.clone(),
+                    run_id: Some(self.model.run_id.clone()),
+                },
+            })
+            .await?;
+        let marker = Marker {
+            payload_hash: payload_hash.clone(),
+            event_id: staged.envelope.event_id.clone().unwrap_or_default(),
+        };
+        self.journal.write_marker(seq, &marker).map_err(local)?;
+        {
+            let mut s = self.lock();
+            s.chain_head = payload_hash;
+            s.stats.checkpoints += 1;
+            s.stats.decisions += leaves.len() as u64;
+            s.batches.insert(
+                seq,
+                BatchInfo {
+                    leaves: Arc::new(leaves),
+                    tx_id: None,
+                },
+            );
+            while s.batches.len() > LEAVES_KEPT {
+                s.batches.pop_first();
+            }
+        }
+        let tx = match self.anchorer.deliver(staged).await {
+            Ok(c) => c.tx_id().map(str::to_owned),
+            Err(e) => {
+                tracing::warn!(batch = seq, error = %e, "checkpoint upload failed; kept in the outbox");
+                None
+            }
+        };
+        let mut s = self.lock();
+        match &tx {
+            Some(_) => s.stats.uploads += 1,
+            None => s.stats.upload_failures += 1,
+        }
+        if let Some(b) = s.batches.get_mut(&seq) {
+            b.tx_id = tx;
+        }
+        Ok(())
+    }
+
+    /// The proof of a decision in a batch that is no longer open.
+    pub(crate) fn proof(&self, id: &DecisionId) -> Result<ProofState, RecorderError> {
+        let cached = self
+            .lock()
+            .batches
+            .get(&id.batch_seq)
+            .map(|b| (b.leaves.clone(), b.tx_id.clone()));
+        let (leaves, tx) = match cached {
+            Some(c) => c,
+            None => {
+                if self.journal.marker(id.batch_seq)?.is_none() {
+                    let exists = self.journal.read_segment(id.batch_seq).is_ok();
+                    return Ok(if exists {
+                        ProofState::Pending
+                    } else {
+                        ProofState::Unknown
+                    });
+                }
+                let records = self.journal.read_segment(id.batch_seq)?;
+                (Arc::new(records.iter().map(|r| leaf_of(r)).collect()), None)
+            }
+        };
+        Ok(match InclusionProof::build(id, &leaves, tx) {
+            Ok(p) => ProofState::Ready(p),
+            Err(_) => ProofState::Unknown,
+        })
+    }
+}
+
+fn local(e: RecorderError) -> ProvenanceError {
+    e.into()
+}
+
+/// The closing task: closes batches that are due, checkpoints closed ones
+/// in order (retrying the oldest on the next tick when MLflow fails), and
+/// ends when the recorder is dropped.
+pub(crate) async fn run(
+    inner: Weak<Inner>,
+    closer: Arc<Closer>,
+    mut rx: mpsc::UnboundedReceiver<Job>,
+) {
+    let period = match inner.upgrade() {
+        Some(i) => (i.opts.max_batch_age.min(i.opts.sync_interval) / 4)
+            .clamp(Duration::from_millis(5), Duration::from_millis(250)),
+        None => return,
+    };
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut queue: VecDeque<Closed> = VecDeque::new();
+    let mut drains: Vec<oneshot::Sender<()>> = Vec::new();
+    let mut last_sync = std::time::Instant::now();
+    loop {
+        tokio::select! {
+            job = rx.recv() => match job {
+                Some(Job::Close(c)) => queue.push_back(c),
+                Some(Job::Drain(tx)) => drains.push(tx),
+                None => break,
+            },
+            _ = tick.tick() => {
+                let Some(i) = inner.upgrade() else { break };
+                if i.due() {
+                    if let Err(e) = i.rotate(false) {
+                        tracing::warn!(error = %e, "could not close a due batch");
+                    }
+                }
+                if last_sync.elapsed() >= i.opts.sync_interval {
+                    i.sync_open();
+                    last_sync = std::time::Instant::now();
+                }
+            }
+        }
+        while let Some(c) = queue.front() {
+            match closer.checkpoint(c).await {
+                Ok(()) => {
+                    queue.pop_front();
+                }
+                Err(e) => {
+                    tracing::warn!(batch = c.seq, error = %e, "checkpoint not stored yet; retrying");
+                    break;
+                }
+            }
+        }
+        if queue.is_empty() {
+            for d in drains.drain(..) {
+                let _ = d.send(());
+            }
+        }
+    }
+}

@@ -1,0 +1,428 @@
+//! [`DecisionRecorder`]: decisions at inference scale. Each decision is a
+//! Merkle leaf appended to a local journal and acknowledged at once, with no
+//! network on the hot path; every `batch_size` decisions or `max_batch_age`
+//! a batch closes into one signed checkpoint, anchored through the common
+//! pipeline and outbox (one upload per batch), with the batch file beside it
+//! in MLflow.
+//!
+//! Durability: an acknowledged decision has been written to the journal with
+//! one `write` call, so it survives the process being killed; it survives
+//! power loss once its segment is flushed, when its batch closes and at
+//! least every `sync_interval`. A recorder reopened on the same directory
+//! checkpoints every batch left open.
+
+mod close;
+mod journal;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ario_envelope::merkle::Hash;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+
+use crate::checkpoint::{leaf_of, record_bytes, BatchModel, DecisionFields, DecisionId, StreamId};
+use crate::event::UNKNOWN_RUN;
+use crate::model::VerifiedModel;
+use crate::payload;
+use close::{Closed, Closer, Job};
+use journal::Journal;
+
+pub use close::{ProofState, Stats};
+
+/// Default decisions per batch: a batch file of about 2.5 MiB.
+pub const DEFAULT_BATCH_SIZE: usize = 8192;
+/// Default longest time a batch stays open.
+pub const DEFAULT_MAX_BATCH_AGE: Duration = Duration::from_millis(1000);
+
+/// How a recorder batches.
+#[derive(Debug, Clone)]
+pub struct RecorderOptions {
+    /// Close a batch after this many decisions.
+    pub batch_size: usize,
+    /// Close a non-empty batch after it has been open this long.
+    pub max_batch_age: Duration,
+    /// Flush the open segment to disk at least this often.
+    pub sync_interval: Duration,
+    /// The journal directory (default: `<home>/recorder/<model>/<version>`).
+    pub dir: Option<PathBuf>,
+}
+
+impl Default for RecorderOptions {
+    fn default() -> Self {
+        RecorderOptions {
+            batch_size: DEFAULT_BATCH_SIZE,
+            max_batch_age: DEFAULT_MAX_BATCH_AGE,
+            sync_interval: DEFAULT_MAX_BATCH_AGE,
+            dir: None,
+        }
+    }
+}
+
+/// Why the recorder could not record or recover.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecorderError {
+    /// A journal file could not be read or written.
+    #[error("journal file {path}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        error: std::io::Error,
+    },
+    /// A journal file is not what the recorder wrote.
+    #[error("journal file {path} is damaged: {why}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        why: String,
+    },
+    /// The directory records decisions of another model version.
+    #[error("recorder directory {dir} belongs to model {holds}")]
+    ForeignDirectory {
+        /// The directory.
+        dir: PathBuf,
+        /// The model version it belongs to.
+        holds: String,
+    },
+    /// A checkpointed batch's marker is missing, so the chain cannot continue.
+    #[error(
+        "the checkpoint marker of batch {batch_seq} is missing; the chain cannot be continued"
+    )]
+    ChainGap {
+        /// The batch.
+        batch_seq: u64,
+    },
+    /// The model has no source run to keep the batch files in.
+    #[error(
+        "model {model_uri} has no source run; batched decisions need one to keep their batch files"
+    )]
+    NoRun {
+        /// The model.
+        model_uri: String,
+    },
+    /// An input or output cannot be canonicalized.
+    #[error("cannot canonicalize the decision")]
+    Canon(#[from] ario_envelope::jcs::CanonError),
+    /// The recorder was closed.
+    #[error("the recorder is closed")]
+    Closed,
+}
+
+/// What `record` returns at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DecisionReceipt {
+    /// `{stream}-{batch}-{leaf}`.
+    pub decision_id: String,
+    /// The batch.
+    pub batch_seq: u64,
+    /// The leaf within it.
+    pub leaf_index: u64,
+    /// `SHA-256(0x00 ‖ JCS(record))`, hex.
+    pub leaf_hash: String,
+    /// The plugin's input hash.
+    pub input_hash: String,
+    /// The plugin's output hash.
+    pub output_hash: String,
+    /// When it was recorded.
+    pub decided_at: String,
+}
+
+/// One decision to record.
+#[derive(Debug, Clone, Default)]
+pub struct DecisionInput {
+    /// The model input.
+    pub input: Value,
+    /// The model output.
+    pub output: Value,
+    /// Caller metadata.
+    pub metadata: Map<String, Value>,
+    /// Inference latency, when measured.
+    pub latency_ms: Option<f64>,
+}
+
+/// The batch being filled.
+struct OpenBatch {
+    seq: u64,
+    file: std::fs::File,
+    leaves: Vec<Hash>,
+    opened: Instant,
+}
+
+struct Inner {
+    stream: StreamId,
+    journal: Journal,
+    opts: RecorderOptions,
+    open: Mutex<Option<OpenBatch>>,
+    jobs: mpsc::UnboundedSender<Job>,
+    closer: Arc<Closer>,
+}
+
+/// Records decisions of one [`VerifiedModel`] into Merkle-batched checkpoints.
+#[derive(Clone)]
+pub struct DecisionRecorder {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for DecisionRecorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecisionRecorder")
+            .field("stream", &self.inner.stream)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `2026-12-02T08:00:00.123456Z`.
+fn now() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string()
+}
+
+impl DecisionRecorder {
+    /// Opens the recorder of `model`: reopens its journal (checkpointing
+    /// every batch a previous process left open) and starts the background
+    /// task that closes and anchors batches. Needs a Tokio runtime.
+    pub async fn open(model: &VerifiedModel, opts: RecorderOptions) -> Result<Self, RecorderError> {
+        let run_id = model.run_id.clone().ok_or_else(|| RecorderError::NoRun {
+            model_uri: model.model_uri.clone(),
+        })?;
+        let bm = BatchModel {
+            model_name: model.name.clone(),
+            model_version: model.version.clone(),
+            run_id: if run_id.is_empty() {
+                UNKNOWN_RUN.into()
+            } else {
+                run_id
+            },
+            model_uri: model.model_uri.clone(),
+        };
+        let dir = opts.dir.clone().unwrap_or_else(|| {
+            model
+                .anchorer
+                .home()
+                .join("recorder")
+                .join(crate::model::sanitize(&model.name))
+                .join(crate::model::sanitize(&model.version))
+        });
+        let (journal, stream, recovery) = Journal::open(&dir, &bm)?;
+        let closer = Arc::new(Closer::new(
+            model.anchorer.clone(),
+            journal.clone(),
+            stream.clone(),
+            bm,
+            recovery.chain_head.clone(),
+        ));
+        let (tx, rx) = mpsc::unbounded_channel();
+        for seq in &recovery.unmarked {
+            let _ = tx.send(Job::Close(Closed::recovered(*seq)));
+        }
+        let inner = Arc::new(Inner {
+            stream,
+            journal,
+            opts,
+            open: Mutex::new(None),
+            jobs: tx,
+            closer: closer.clone(),
+        });
+        {
+            let mut g = inner.open.lock().unwrap_or_else(|p| p.into_inner());
+            *g = Some(inner.new_batch(recovery.next_seq)?);
+        }
+        tokio::spawn(close::run(Arc::downgrade(&inner), closer, rx));
+        Ok(DecisionRecorder { inner })
+    }
+
+    /// The stream this recorder writes.
+    pub fn stream_id(&self) -> &StreamId {
+        &self.inner.stream
+    }
+
+    /// Records one decision and returns its receipt once it is in the journal.
+    pub fn record(&self, d: &DecisionInput) -> Result<DecisionReceipt, RecorderError> {
+        let mut r = self.record_many(std::slice::from_ref(d))?;
+        r.pop().ok_or(RecorderError::Closed)
+    }
+
+    /// Records decisions in order with one journal write per batch touched.
+    pub fn record_many(&self, ds: &[DecisionInput]) -> Result<Vec<DecisionReceipt>, RecorderError> {
+        let mut prepared = Vec::with_capacity(ds.len());
+        for d in ds {
+            let fields = DecisionFields {
+                input_hash: payload::input_hash(&d.input)?,
+                output_hash: payload::output_hash(&d.output)?,
+                decided_at: now(),
+                latency_ms: d.latency_ms,
+                metadata: d.metadata.clone(),
+            };
+            prepared.push(fields);
+        }
+        self.inner.append(prepared)
+    }
+
+    /// The proof of a decision: pending while its batch is open or not yet
+    /// checkpointed, the inclusion proof once it is.
+    pub fn proof(&self, id: &DecisionId) -> Result<ProofState, RecorderError> {
+        if id.stream_id != self.inner.stream {
+            return Ok(ProofState::Unknown);
+        }
+        let open = self.inner.lock_open();
+        if let Some(b) = open.as_ref() {
+            if id.batch_seq == b.seq {
+                let known = id.leaf_index < b.leaves.len() as u64;
+                return Ok(if known {
+                    ProofState::Pending
+                } else {
+                    ProofState::Unknown
+                });
+            }
+            if id.batch_seq > b.seq {
+                return Ok(ProofState::Unknown);
+            }
+        }
+        drop(open);
+        self.inner.closer.proof(id)
+    }
+
+    /// Closes the open batch now (if it has decisions).
+    pub fn flush(&self) -> Result<(), RecorderError> {
+        self.inner.rotate(false)
+    }
+
+    /// Closes the open batch and waits until every closed batch is
+    /// checkpointed and its upload attempted.
+    pub async fn close(&self) -> Result<(), RecorderError> {
+        self.inner.rotate(true)?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.inner
+            .jobs
+            .send(Job::Drain(tx))
+            .map_err(|_| RecorderError::Closed)?;
+        rx.await.map_err(|_| RecorderError::Closed)
+    }
+
+    /// Batches checkpointed and uploads made, so far.
+    pub fn stats(&self) -> close::Stats {
+        self.inner.closer.stats()
+    }
+}
+
+impl Inner {
+    fn lock_open(&self) -> std::sync::MutexGuard<'_, Option<OpenBatch>> {
+        self.open.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn new_batch(&self, seq: u64) -> Result<OpenBatch, RecorderError> {
+        Ok(OpenBatch {
+            seq,
+            file: self.journal.create_segment(seq)?,
+            leaves: Vec::new(),
+            opened: Instant::now(),
+        })
+    }
+
+    fn append(&self, fields: Vec<DecisionFields>) -> Result<Vec<DecisionReceipt>, RecorderError> {
+        let mut out = Vec::with_capacity(fields.len());
+        let mut rest = fields.into_iter().peekable();
+        let mut guard = self.lock_open();
+        while rest.peek().is_some() {
+            let b = guard.as_mut().ok_or(RecorderError::Closed)?;
+            let room = self.opts.batch_size.saturating_sub(b.leaves.len()).max(1);
+            let mut lines = Vec::new();
+            let mut pending = Vec::new();
+            for f in rest.by_ref().take(room) {
+                let id = DecisionId {
+                    stream_id: self.stream.clone(),
+                    batch_seq: b.seq,
+                    leaf_index: (b.leaves.len() + pending.len()) as u64,
+                };
+                let bytes = record_bytes(&id, &f)?;
+                lines.extend_from_slice(&bytes);
+                lines.push(b'\n');
+                pending.push((id, leaf_of(&bytes), f));
+            }
+            b.file
+                .write_all(&lines)
+                .map_err(|error| RecorderError::Io {
+                    path: PathBuf::from(format!("batch-{}.jsonl", b.seq)),
+                    error,
+                })?;
+            for (id, leaf, f) in pending {
+                b.leaves.push(leaf);
+                out.push(DecisionReceipt {
+                    decision_id: id.to_string(),
+                    batch_seq: id.batch_seq,
+                    leaf_index: id.leaf_index,
+                    leaf_hash: hex::encode(leaf),
+                    input_hash: f.input_hash,
+                    output_hash: f.output_hash,
+                    decided_at: f.decided_at,
+                });
+            }
+            if b.leaves.len() >= self.opts.batch_size {
+                self.rotate_locked(&mut guard, false)?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Closes the open batch if it has decisions (and, when `last`, opens no other).
+    fn rotate(&self, last: bool) -> Result<(), RecorderError> {
+        let mut guard = self.lock_open();
+        self.rotate_locked(&mut guard, last)
+    }
+
+    fn rotate_locked(
+        &self,
+        guard: &mut Option<OpenBatch>,
+        last: bool,
+    ) -> Result<(), RecorderError> {
+        let Some(b) = guard.as_ref() else {
+            return Ok(());
+        };
+        if b.leaves.is_empty() && !last {
+            return Ok(());
+        }
+        let next = b.seq + 1;
+        let replacement = if last {
+            None
+        } else {
+            Some(self.new_batch(next)?)
+        };
+        let Some(b) = std::mem::replace(guard, replacement) else {
+            return Ok(());
+        };
+        if b.leaves.is_empty() {
+            return Ok(());
+        }
+        self.jobs
+            .send(Job::Close(Closed { seq: b.seq }))
+            .map_err(|_| RecorderError::Closed)
+    }
+
+    /// Whether the open batch is older than `max_batch_age` (and not empty).
+    fn due(&self) -> bool {
+        let g = self.lock_open();
+        g.as_ref()
+            .is_some_and(|b| !b.leaves.is_empty() && b.opened.elapsed() >= self.opts.max_batch_age)
+    }
+
+    /// Flushes the open segment to disk.
+    fn sync_open(&self) {
+        let seq = self.lock_open().as_ref().map(|b| b.seq);
+        if let Some(seq) = seq {
+            if let Err(e) = self.journal.sync_segment(seq) {
+                tracing::warn!(error = %e, "could not flush the open journal segment");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

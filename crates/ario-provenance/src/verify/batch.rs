@@ -1,0 +1,197 @@
+//! Checks of decision checkpoints: the batch file in MLflow against the
+//! anchored checkpoint, finding a batch's checkpoint on the gateways, and
+//! the link to the checkpoint before it.
+
+use ario_envelope::envelope::{verify_envelope, VerifyOptions, GENESIS};
+use ario_envelope::merkle::Hash;
+use ario_gateway::graphql::TxInfo;
+use ario_gateway::turbo::APP_NAME;
+
+use serde_json::Value;
+
+use super::check::{Check, FailReason, NotRunCause};
+use crate::checkpoint::{check_batch, BatchFault, BatchFile, CheckpointPayload, StreamId};
+use crate::event::{EventKind, SubjectType};
+use crate::layout::{
+    artifact_path, batch_folder, ArtifactFile, ITEM_SUBJECT_ID, ITEM_SUBJECT_TYPE,
+};
+use crate::verifier::Verifier;
+
+/// Most checkpoints of one batch looked at (more than one is a fork).
+const MAX_CHECKPOINTS: usize = 20;
+
+/// A batch file that reproduced its anchored checkpoint.
+#[derive(Debug, Clone)]
+pub(crate) struct CheckedBatch {
+    pub(crate) payload: CheckpointPayload,
+    pub(crate) file: BatchFile,
+    pub(crate) leaves: Vec<Hash>,
+}
+
+fn fault_check(f: &BatchFault) -> Check {
+    let reason = match f {
+        BatchFault::LeafCount { .. } => FailReason::BatchIncomplete,
+        BatchFault::OutOfOrder { .. } => FailReason::BatchReordered,
+        BatchFault::Root { .. } => FailReason::BatchRootMismatch,
+        BatchFault::WrongBatch { .. } | BatchFault::Unreadable { .. } => {
+            FailReason::BatchUnreadable
+        }
+    };
+    Check::failed(reason, format!("{}: {f}", reason.code()))
+}
+
+impl Verifier {
+    /// Reads the batch file of an anchored checkpoint payload and checks
+    /// that it reproduces it (count, order, root).
+    pub(crate) async fn batch_truth(&self, payload: &Value) -> (Check, Option<CheckedBatch>) {
+        let Some(cp) = CheckpointPayload::from_json(payload) else {
+            let c = Check::failed(
+                FailReason::PayloadUnreadable,
+                "payload_unreadable: not an ario.mlflow.checkpoint/v1 payload",
+            );
+            return (c, None);
+        };
+        let folder = batch_folder(cp.stream_id.as_str(), cp.batch_seq);
+        let Some(path) = artifact_path(
+            EventKind::DecisionCheckpoint,
+            &folder,
+            ArtifactFile::Decisions,
+        ) else {
+            return (
+                Check::not_run(NotRunCause::SubjectNotLocatable, "no batch file path"),
+                None,
+            );
+        };
+        let bytes = match self.read_run_artifact(&cp.model.run_id, &path).await {
+            Ok(b) => b,
+            Err(c) if c.ok().is_none() => return (c, None),
+            Err(c) => {
+                let msg = format!("batch_incomplete: batch file missing: {}", c.message);
+                return (Check::failed(FailReason::BatchIncomplete, msg), None);
+            }
+        };
+        let file: BatchFile = match serde_json::from_slice(&bytes) {
+            Ok(f) => f,
+            Err(e) => {
+                let msg = format!("batch_unreadable: {path}: {e}");
+                return (Check::failed(FailReason::BatchUnreadable, msg), None);
+            }
+        };
+        match check_batch(&cp, &file) {
+            Ok(leaves) => {
+                let msg = format!(
+                    "the {} records of {path} reproduce the anchored root",
+                    leaves.len()
+                );
+                let checked = CheckedBatch {
+                    payload: cp,
+                    file,
+                    leaves,
+                };
+                (Check::passed(msg), Some(checked))
+            }
+            Err(f) => (fault_check(&f), None),
+        }
+    }
+
+    /// The anchors of one batch's checkpoint, oldest first.
+    pub(crate) async fn find_checkpoints(
+        &self,
+        stream: &StreamId,
+        batch_seq: u64,
+    ) -> Result<Vec<TxInfo>, ario_gateway::graphql::GraphqlError> {
+        let id = format!("{stream}/{batch_seq}");
+        self.reader()
+            .transactions_tagged(
+                &[
+                    ("App-Name", &[APP_NAME]),
+                    ("Event-Type", &[EventKind::DecisionCheckpoint.wire_name()]),
+                    (ITEM_SUBJECT_TYPE, &[SubjectType::DecisionBatch.wire_name()]),
+                    (ITEM_SUBJECT_ID, &[id.as_str()]),
+                ],
+                MAX_CHECKPOINTS,
+            )
+            .await
+    }
+
+    /// Whether the checkpoint before `cp` is anchored and commits to the
+    /// bytes `cp` names as its predecessor, signed by `public_key` (or an
+    /// accepted signer when a trust policy is set).
+    pub(crate) async fn chain_check(&self, cp: &CheckpointPayload, public_key: &str) -> Check {
+        let Some(prev) = cp.batch_seq.checked_sub(1) else {
+            return if cp.previous_checkpoint_hash == GENESIS {
+                Check::passed("first checkpoint of the stream (GENESIS)")
+            } else {
+                Check::failed(
+                    FailReason::CheckpointChainBroken,
+                    format!(
+                        "checkpoint_chain_broken: batch 0 names a predecessor {}",
+                        cp.previous_checkpoint_hash
+                    ),
+                )
+            };
+        };
+        let found = match self.find_checkpoints(&cp.stream_id, prev).await {
+            Ok(f) => f,
+            Err(e) => {
+                return Check::not_run(
+                    NotRunCause::HistoryUnavailable,
+                    format!("previous checkpoint not looked up: {e}"),
+                )
+            }
+        };
+        if found.is_empty() {
+            return Check::failed(
+                FailReason::CheckpointMissing,
+                format!(
+                    "checkpoint_missing: no anchor of batch {prev} of stream {} was found",
+                    cp.stream_id
+                ),
+            );
+        }
+        let mut seen = Vec::new();
+        for t in &found {
+            match self.accepted_checkpoint(t, public_key).await {
+                Some(h) if h == cp.previous_checkpoint_hash => {
+                    return Check::passed(format!("batch {prev} anchored at {}", t.id))
+                }
+                Some(h) => seen.push(format!("{} commits to {h}", t.id)),
+                None => seen.push(format!("{} is not an accepted checkpoint", t.id)),
+            }
+        }
+        Check::failed(
+            FailReason::CheckpointChainBroken,
+            format!(
+                "checkpoint_chain_broken: this checkpoint names {} as batch {prev}; {}",
+                cp.previous_checkpoint_hash,
+                seen.join("; ")
+            ),
+        )
+    }
+
+    /// The payload hash of a checkpoint envelope that is validly signed by
+    /// an accepted key.
+    async fn accepted_checkpoint(&self, t: &TxInfo, public_key: &str) -> Option<String> {
+        let env = self
+            .reader()
+            .fetch_envelope(&t.id)
+            .await
+            .ok()?
+            .json()
+            .ok()?;
+        let verdict = verify_envelope(
+            &env,
+            VerifyOptions {
+                payload_bytes: None,
+                allow_legacy: false,
+            },
+        );
+        let s = |k: &str| env.get(k).and_then(Value::as_str);
+        let accepted = match self.trust() {
+            Some(p) => p.judge(s("public_key"), s("signed_at"), Ok(None)).ok() == Some(true),
+            None => s("public_key") == Some(public_key),
+        };
+        let ours = s("event_type") == Some(EventKind::DecisionCheckpoint.wire_name());
+        (verdict.signature_ok && accepted && ours).then(|| s("payload_hash").map(str::to_owned))?
+    }
+}

@@ -1,0 +1,270 @@
+//! Batched decisions against the real MLflow server and the devnet: every
+//! recorded decision proves into its anchored checkpoint, and each way of
+//! tampering with a batch or the chain fails with its own reason.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use ario_devnet::Faults;
+use ario_provenance::checkpoint::DecisionId;
+use ario_provenance::layout::{artifact_path, batch_folder, ArtifactFile};
+use ario_provenance::{
+    AnchorRunOptions, Anchorer, DecisionInput, DecisionRecorder, EventKind, OpenOptions,
+    ProofState, RecorderOptions, Status, VerifiedModel,
+};
+use serde_json::{json, Value};
+
+/// A registered, anchored model version opened as a [`VerifiedModel`].
+async fn model(f: &common::Fixture) -> VerifiedModel {
+    let p = &f.prov;
+    let run = common::iris_run(f.server);
+    let run_id = run["run_id"].as_str().unwrap();
+    p.anchor_run(run_id, &AnchorRunOptions::default())
+        .await
+        .unwrap();
+    let name = ario_test_support::unique("iris-rec");
+    p.ensure_registered_model(&name).await.unwrap();
+    let (mv, h) = p
+        .create_model_version(
+            &name,
+            &format!("runs:/{run_id}/model"),
+            Some(run_id),
+            BTreeMap::new(),
+        )
+        .await
+        .unwrap();
+    common::assert_anchored(&h).await;
+    let uri = format!("models:/{name}/{}", mv.version);
+    VerifiedModel::open(p, &uri, OpenOptions::default())
+        .await
+        .unwrap()
+}
+
+fn decision(i: usize) -> DecisionInput {
+    DecisionInput {
+        input: json!({"sepal_length": 5.0 + (i % 10) as f64 / 10.0, "row": i}),
+        output: json!([i % 3]),
+        metadata: Default::default(),
+        latency_ms: Some(0.5),
+    }
+}
+
+fn ids(receipts: &[ario_provenance::DecisionReceipt]) -> Vec<DecisionId> {
+    receipts
+        .iter()
+        .map(|r| r.decision_id.parse().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ten_thousand_decisions_each_prove_into_an_anchored_checkpoint() {
+    let Some(f) = common::fixture().await else {
+        return;
+    };
+    let m = model(&f).await;
+    let dir = tempfile::tempdir().unwrap();
+    let opts = RecorderOptions {
+        batch_size: 1000,
+        max_batch_age: Duration::from_secs(3600),
+        dir: Some(dir.path().to_owned()),
+        ..Default::default()
+    };
+    let uploads = || {
+        f.devnet
+            .requests()
+            .iter()
+            .filter(|q| q.method == "POST" && q.path.starts_with("/turbo/tx"))
+            .count()
+    };
+    let before = uploads();
+    let r = DecisionRecorder::open(&m, opts).await.unwrap();
+    let mut receipts = Vec::new();
+    for i in 0..5000 {
+        receipts.push(r.record(&decision(i)).unwrap());
+    }
+    let many: Vec<DecisionInput> = (5000..10_000).map(decision).collect();
+    receipts.extend(r.record_many(&many).unwrap());
+    assert_eq!(receipts.len(), 10_000);
+    let first: DecisionId = receipts[0].decision_id.parse().unwrap();
+    assert!(matches!(
+        r.proof(&first).unwrap(),
+        ProofState::Ready(_) | ProofState::Pending
+    ));
+    r.close().await.unwrap();
+    let stats = r.stats();
+    assert_eq!(
+        (stats.checkpoints, stats.decisions, stats.uploads),
+        (10, 10_000, 10)
+    );
+    assert_eq!(uploads() - before, 10, "one upload per batch of 1,000");
+
+    let all = ids(&receipts);
+    let verified = f.prov.verify_decisions(&all).await;
+    assert_eq!(verified.len(), 10_000);
+    for v in &verified {
+        assert_eq!(
+            v.status,
+            Status::Verified,
+            "{}: {:#?}",
+            v.decision_id,
+            v.rows
+        );
+    }
+    // The proof the recorder hands out is the one the verifier recomputes.
+    let ProofState::Ready(p) = r.proof(&all[4321]).unwrap() else {
+        panic!("batch 4 is checkpointed");
+    };
+    assert_eq!(Some(&p), verified[4321].proof.as_ref());
+    assert_eq!(p.leaf_hash, receipts[4321].leaf_hash);
+    assert!(p.checkpoint_tx_id.is_some());
+}
+
+/// Reads, edits and writes back one batch file in MLflow.
+async fn edit_batch(
+    p: &Anchorer,
+    m: &VerifiedModel,
+    id: &DecisionId,
+    edit: impl FnOnce(&mut Value),
+) -> Vec<u8> {
+    let folder = batch_folder(id.stream_id.as_str(), id.batch_seq);
+    let path = artifact_path(
+        EventKind::DecisionCheckpoint,
+        &folder,
+        ArtifactFile::Decisions,
+    )
+    .unwrap();
+    let root = p
+        .mlflow()
+        .run_root(m.run_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    let original = p
+        .mlflow()
+        .read_artifact(&root, &path, 1 << 26)
+        .await
+        .unwrap();
+    let mut v: Value = serde_json::from_slice(&original).unwrap();
+    edit(&mut v);
+    p.mlflow()
+        .upload_artifact(&root, &path, serde_json::to_vec(&v).unwrap())
+        .await
+        .unwrap();
+    original
+}
+
+async fn restore(p: &Anchorer, m: &VerifiedModel, id: &DecisionId, bytes: Vec<u8>) {
+    edit_batch(p, m, id, |v| *v = serde_json::from_slice(&bytes).unwrap()).await;
+}
+
+async fn failures(p: &Anchorer, id: &DecisionId) -> (Status, Vec<&'static str>) {
+    let v = p.verify_decision(id).await;
+    (v.status, v.failures)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_tampering_of_a_batch_or_the_chain_fails_for_its_own_reason() {
+    let Some(f) = common::fixture().await else {
+        return;
+    };
+    let p = &f.prov;
+    let m = model(&f).await;
+    let dir = tempfile::tempdir().unwrap();
+    let opts = RecorderOptions {
+        batch_size: 8,
+        max_batch_age: Duration::from_secs(3600),
+        dir: Some(dir.path().to_owned()),
+        ..Default::default()
+    };
+    let r = DecisionRecorder::open(&m, opts.clone()).await.unwrap();
+    let all = ids(&r
+        .record_many(&(0..32).map(decision).collect::<Vec<_>>())
+        .unwrap());
+    r.close().await.unwrap();
+    for id in &all {
+        assert_eq!(failures(p, id).await, (Status::Verified, vec![]), "{id}");
+    }
+    let at = |b: usize, l: usize| all[b * 8 + l].clone();
+
+    // A changed hash.
+    let kept = edit_batch(p, &m, &at(1, 5), |v| {
+        v["records"][5]["output_hash"] = json!("f".repeat(64));
+    })
+    .await;
+    let (s, codes) = failures(p, &at(1, 5)).await;
+    assert_eq!(s, Status::Failed);
+    assert!(codes.contains(&"batch_root_mismatch"), "{codes:?}");
+    restore(p, &m, &at(1, 5), kept).await;
+    assert_eq!(failures(p, &at(1, 5)).await.0, Status::Verified);
+
+    // A dropped decision.
+    let kept = edit_batch(p, &m, &at(2, 3), |v| {
+        v["records"].as_array_mut().unwrap().remove(3);
+    })
+    .await;
+    let (s, codes) = failures(p, &at(2, 3)).await;
+    assert_eq!(s, Status::Failed);
+    assert!(codes.contains(&"batch_incomplete"), "{codes:?}");
+    restore(p, &m, &at(2, 3), kept).await;
+
+    // A reordered batch.
+    let kept = edit_batch(p, &m, &at(3, 0), |v| {
+        v["records"].as_array_mut().unwrap().swap(1, 2);
+    })
+    .await;
+    let (s, codes) = failures(p, &at(3, 0)).await;
+    assert_eq!(s, Status::Failed);
+    assert!(codes.contains(&"batch_reordered"), "{codes:?}");
+    restore(p, &m, &at(3, 0), kept).await;
+    assert_eq!(failures(p, &at(3, 0)).await.0, Status::Verified);
+
+    // A missing checkpoint: batch 4's upload is refused, batch 5's goes through.
+    let r = DecisionRecorder::open(&m, opts.clone()).await.unwrap();
+    f.devnet.set_faults(Faults {
+        error_500_share: 1.0,
+        path_prefix: Some("/turbo/tx".into()),
+        ..Default::default()
+    });
+    let b4 = ids(&r
+        .record_many(&(0..8).map(decision).collect::<Vec<_>>())
+        .unwrap());
+    r.flush().unwrap();
+    r.close().await.unwrap();
+    assert_eq!(r.stats().upload_failures, 1);
+    f.devnet.set_faults(Faults::default());
+    let r = DecisionRecorder::open(&m, opts.clone()).await.unwrap();
+    let b5 = ids(&r
+        .record_many(&(0..8).map(decision).collect::<Vec<_>>())
+        .unwrap());
+    r.close().await.unwrap();
+    assert_eq!((b4[0].batch_seq, b5[0].batch_seq), (4, 5));
+    assert_eq!(failures(p, &b4[0]).await.0, Status::NotAnchored);
+    let (s, codes) = failures(p, &b5[0]).await;
+    assert_eq!(s, Status::Failed);
+    assert_eq!(codes, vec!["checkpoint_missing"]);
+
+    // A forked checkpoint: a second journal with the same stream signs
+    // another batch 0 with the same key.
+    let fork = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        dir.path().join("stream.json"),
+        fork.path().join("stream.json"),
+    )
+    .unwrap();
+    let forked = RecorderOptions {
+        dir: Some(fork.path().to_owned()),
+        ..opts
+    };
+    let r = DecisionRecorder::open(&m, forked).await.unwrap();
+    let other = ids(&r
+        .record_many(&(100..108).map(decision).collect::<Vec<_>>())
+        .unwrap());
+    r.close().await.unwrap();
+    assert_eq!(other[0].batch_seq, 0);
+    let (s, codes) = failures(p, &at(0, 0)).await;
+    assert_eq!(s, Status::Failed);
+    assert!(codes.contains(&"checkpoint_forked"), "{codes:?}");
+}
