@@ -20,6 +20,7 @@ pub mod error;
 pub mod generated;
 pub mod records;
 pub mod resolve;
+pub mod traces;
 pub mod uri;
 
 pub use artifacts::{ArtifactFile, ArtifactRoot};

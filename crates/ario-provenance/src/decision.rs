@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use ario_envelope::encoding::sha256_hex;
-use ario_mlflow_client::generated::types;
-use ario_mlflow_client::{MlflowError, TagTarget};
+use ario_mlflow_client::traces::NewTrace;
+use ario_mlflow_client::TagTarget;
 use serde_json::{json, Value};
 
 use crate::error::ProvenanceError;
@@ -43,40 +43,39 @@ pub struct Decision {
 }
 
 impl VerifiedModel {
-    async fn start_trace(
+    /// Writes the decision's complete trace (info, tags and a root span with
+    /// the model, hashes and latency). `Ok(false)` without an experiment or
+    /// on a server without v3 traces.
+    async fn write_trace(
         &self,
-        trace_id: &str,
-        tags_map: &BTreeMap<String, String>,
+        otel_id: &str,
+        f: &PredictionFields,
+        tags_map: BTreeMap<String, String>,
     ) -> Result<bool, ProvenanceError> {
         let Some(exp) = &self.experiment_id else {
             return Ok(false);
         };
-        let body: types::StartTraceV3Body = serde_json::from_value(json!({
-            "trace": {"trace_info": {
-                "trace_id": trace_id,
-                "trace_location": {"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": exp}},
-                "request_time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                "execution_duration": "0s",
-                "state": "OK",
-                "trace_metadata": {"mlflow.trace_schema.version": "3"},
-                "tags": tags_map,
-            }}
-        }))
-        .map_err(|_| ProvenanceError::IncompleteAnswer { operation: "start-trace", missing: "valid request body" })?;
-        match self
-            .anchorer
-            .mlflow()
-            .call(|api| {
-                let b = body.clone();
-                async move { api.start_trace_v3(&b).await }
-            })
-            .await
-        {
-            Ok(_) => Ok(true),
-            // A 2.x server has no v3 traces: record the decision without one.
-            Err(MlflowError::Http { .. }) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        let end = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        let took = (f.latency_ms.max(0.0) * 1e6) as u64;
+        let t = NewTrace {
+            otel_trace_id: otel_id.to_owned(),
+            experiment_id: exp.clone(),
+            name: "decision".into(),
+            start_unix_nanos: end.saturating_sub(took),
+            end_unix_nanos: end,
+            inputs: json!({"model_uri": f.model_uri, "input_hash": f.input_hash}),
+            outputs: json!({"output_hash": f.output_hash}),
+            attributes: BTreeMap::from([
+                ("ario.decision_id".to_owned(), json!(f.decision_id)),
+                ("ario.model_name".to_owned(), json!(f.model_name)),
+                ("ario.model_version".to_owned(), json!(f.model_version)),
+                ("ario.latency_ms".to_owned(), json!(f.latency_ms)),
+            ]),
+            tags: tags_map,
+        };
+        Ok(self.anchorer.mlflow().log_trace(&t).await?)
     }
 
     /// Records one decision: builds the `prediction` payload with the
@@ -92,7 +91,8 @@ impl VerifiedModel {
             g.check("predict", g.max_cache_age).await?;
         }
         let decision_id = uuid::Uuid::new_v4().to_string();
-        let trace_id = format!("tr-{}", uuid::Uuid::new_v4().simple());
+        let otel_id = NewTrace::random_id();
+        let trace_id = format!("tr-{otel_id}");
         let mut fields = PredictionFields {
             decision_id: decision_id.clone(),
             model_name: self.name.clone(),
@@ -112,7 +112,7 @@ impl VerifiedModel {
         };
         let (mut p, mut bytes) = build(&fields)?;
         let have_trace = self
-            .start_trace(&trace_id, &self.trace_tags(&decision_id, &p, &bytes))
+            .write_trace(&otel_id, &fields, self.trace_tags(&decision_id, &p, &bytes))
             .await?;
         if !have_trace {
             fields.mlflow_trace_id = None;

@@ -147,6 +147,28 @@ async fn lifecycle_verifies_and_every_tampering_is_caught() {
     if let Some(trace1) = &d1.trace_id {
         let v = p.verify_trace(trace1, true).await.unwrap();
         assert_eq!(v.status, Status::Verified, "{:#?}", v.rows);
+        // MLflow's own client opens the trace: a root span with the decision.
+        let exp = logged["experiment_id"].as_str().unwrap();
+        let opened = f
+            .server
+            .python(
+                "open_trace.py",
+                &["--experiment-id", exp, "--trace", trace1],
+            )
+            .unwrap();
+        let t = &opened["traces"][0];
+        assert_eq!(t["loaded"], true, "{opened}");
+        assert_eq!(t["listed"], true, "{opened}");
+        assert_eq!(t["spans"][0]["name"], "decision", "{opened}");
+        assert_eq!(
+            t["spans"][0]["attributes"]["ario.decision_id"],
+            json!(d1.decision_id)
+        );
+        assert_eq!(
+            t["spans"][0]["outputs"]["output_hash"],
+            d1.payload["output_hash"]
+        );
+        assert!(t["tags"]["ario.prediction_tx"].is_string(), "{opened}");
     }
 
     // The audit covers every stage, not only the latest promotion.

@@ -268,3 +268,48 @@ async fn each_tampering_of_a_batch_or_the_chain_fails_for_its_own_reason() {
     assert_eq!(s, Status::Failed);
     assert!(codes.contains(&"checkpoint_forked"), "{codes:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trace_each_writes_traces_mlflow_itself_can_open() {
+    let Some(f) = common::fixture().await else {
+        return;
+    };
+    if f.server.version().starts_with("2.") {
+        return; // MLflow 2.x keeps no v3 traces: nothing to write.
+    }
+    let m = model(&f).await;
+    let dir = tempfile::tempdir().unwrap();
+    let opts = RecorderOptions {
+        dir: Some(dir.path().to_owned()),
+        trace_each: true,
+        ..Default::default()
+    };
+    let r = DecisionRecorder::open(&m, opts).await.unwrap();
+    let receipts = r
+        .record_many(&(0..3).map(decision).collect::<Vec<_>>())
+        .unwrap();
+    r.close().await.unwrap();
+    let run = f
+        .prov
+        .mlflow()
+        .run(m.run_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    let exp = run.info.unwrap().experiment_id.unwrap();
+    let mut args = vec!["--experiment-id".to_owned(), exp];
+    for rc in &receipts {
+        args.extend(["--trace".to_owned(), rc.trace_id.clone().unwrap()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    // `close` waited for the background trace writes.
+    let opened = f.server.python("open_trace.py", &args).unwrap();
+    for (t, rc) in opened["traces"].as_array().unwrap().iter().zip(&receipts) {
+        assert_eq!(t["loaded"], true, "{opened}");
+        assert_eq!(t["listed"], true, "{opened}");
+        assert_eq!(
+            t["spans"][0]["attributes"]["ario.decision_id"],
+            json!(rc.decision_id)
+        );
+        assert_eq!(t["tags"]["ario.decision_id"], json!(rc.decision_id));
+    }
+}

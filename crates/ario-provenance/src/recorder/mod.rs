@@ -13,6 +13,7 @@
 
 mod close;
 mod journal;
+mod trace;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -49,6 +50,9 @@ pub struct RecorderOptions {
     pub sync_interval: Duration,
     /// The journal directory (default: `<home>/recorder/<model>/<version>`).
     pub dir: Option<PathBuf>,
+    /// Also write one MLflow trace per decision (in the background). Off by
+    /// default: MLflow is not built for thousands of traces a second.
+    pub trace_each: bool,
 }
 
 impl Default for RecorderOptions {
@@ -58,6 +62,7 @@ impl Default for RecorderOptions {
             max_batch_age: DEFAULT_MAX_BATCH_AGE,
             sync_interval: DEFAULT_MAX_BATCH_AGE,
             dir: None,
+            trace_each: false,
         }
     }
 }
@@ -132,6 +137,9 @@ pub struct DecisionReceipt {
     pub output_hash: String,
     /// When it was recorded.
     pub decided_at: String,
+    /// The MLflow trace being written for it (`trace_each` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
 }
 
 /// One decision to record.
@@ -162,6 +170,7 @@ struct Inner {
     open: Mutex<Option<OpenBatch>>,
     jobs: mpsc::UnboundedSender<Job>,
     closer: Arc<Closer>,
+    tracer: Option<trace::Tracer>,
 }
 
 /// Records decisions of one [`VerifiedModel`] into Merkle-batched checkpoints.
@@ -212,6 +221,15 @@ impl DecisionRecorder {
                 .join(crate::model::sanitize(&model.version))
         });
         let (journal, stream, recovery) = Journal::open(&dir, &bm)?;
+        let tracer = match (&model.experiment_id, opts.trace_each) {
+            (Some(exp), true) => Some(trace::Tracer {
+                client: model.anchorer.mlflow().clone(),
+                experiment_id: exp.clone(),
+                model: bm.clone(),
+                running: Mutex::new(Vec::new()),
+            }),
+            _ => None,
+        };
         let closer = Arc::new(Closer::new(
             model.anchorer.clone(),
             journal.clone(),
@@ -230,6 +248,7 @@ impl DecisionRecorder {
             open: Mutex::new(None),
             jobs: tx,
             closer: closer.clone(),
+            tracer,
         });
         {
             let mut g = inner.open.lock().unwrap_or_else(|p| p.into_inner());
@@ -263,7 +282,12 @@ impl DecisionRecorder {
             };
             prepared.push(fields);
         }
-        self.inner.append(prepared)
+        let mut receipts = self.inner.append(prepared)?;
+        if let Some(t) = &self.inner.tracer {
+            let latencies: Vec<Option<f64>> = ds.iter().map(|d| d.latency_ms).collect();
+            t.spawn(&mut receipts, &latencies);
+        }
+        Ok(receipts)
     }
 
     /// The proof of a decision: pending while its batch is open or not yet
@@ -296,9 +320,12 @@ impl DecisionRecorder {
     }
 
     /// Closes the open batch and waits until every closed batch is
-    /// checkpointed and its upload attempted.
+    /// checkpointed and its upload attempted (and every trace written).
     pub async fn close(&self) -> Result<(), RecorderError> {
         self.inner.rotate(true)?;
+        if let Some(t) = &self.inner.tracer {
+            t.settle().await;
+        }
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.inner
             .jobs
@@ -363,6 +390,7 @@ impl Inner {
                     input_hash: f.input_hash,
                     output_hash: f.output_hash,
                     decided_at: f.decided_at,
+                    trace_id: None,
                 });
             }
             if b.leaves.len() >= self.opts.batch_size {
