@@ -49,6 +49,9 @@ pub(crate) struct Args {
     /// Refuse a model with no anchored artifact hash to check.
     #[arg(long)]
     require_verified: bool,
+    /// Also write one MLflow trace per decision.
+    #[arg(long)]
+    trace_each: bool,
     /// Longest wait for the last checkpoint at shutdown, in seconds.
     #[arg(long, default_value_t = 60)]
     shutdown_wait: u64,
@@ -155,6 +158,7 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<u8> {
             max_batch_age: Duration::from_millis(a.max_batch_age_ms.max(1)),
             sync_interval: Duration::from_millis(a.max_batch_age_ms.max(1)),
             dir: a.dir.clone(),
+            trace_each: a.trace_each,
         };
         let recorder = DecisionRecorder::open(&model, opts)
             .await
