@@ -210,6 +210,16 @@ pub enum BatchFault {
         /// Recomputed root.
         found: String,
     },
+    /// The checkpoint's first or last decision time is not the batch file's.
+    #[error("the checkpoint says {member} is {expected}, the batch file {found}")]
+    Summary {
+        /// The member.
+        member: &'static str,
+        /// Anchored value.
+        expected: String,
+        /// The batch file's.
+        found: String,
+    },
     /// A record cannot be canonicalized or names no valid id.
     #[error("record {position} is unreadable: {why}")]
     Unreadable {
@@ -223,6 +233,12 @@ pub enum BatchFault {
 /// Checks that `file` reproduces `cp`: same batch, same count, every record
 /// in the place its id gives it, same root. Returns the leaves.
 pub fn check_batch(cp: &CheckpointPayload, file: &BatchFile) -> Result<Vec<Hash>, BatchFault> {
+    if file.schema != BATCH_SCHEMA {
+        return Err(BatchFault::Unreadable {
+            position: 0,
+            why: format!("batch file schema {:?}", file.schema),
+        });
+    }
     if file.stream_id != cp.stream_id || file.batch_seq != cp.batch_seq {
         return Err(BatchFault::WrongBatch {
             expected: format!("{}/{}", cp.stream_id, cp.batch_seq),
@@ -249,11 +265,43 @@ pub fn check_batch(cp: &CheckpointPayload, file: &BatchFile) -> Result<Vec<Hash>
                 position,
                 why: e.to_string(),
             })?;
+        if id.stream_id != cp.stream_id {
+            return Err(BatchFault::WrongBatch {
+                expected: cp.stream_id.to_string(),
+                found: id.to_string(),
+            });
+        }
         if id.leaf_index != position as u64 || id.batch_seq != cp.batch_seq {
             return Err(BatchFault::OutOfOrder {
                 decision_id: id.to_string(),
                 position,
                 expected: id.leaf_index,
+            });
+        }
+    }
+    let at = |r: Option<&Value>| {
+        r.and_then(|r| r.get("decided_at"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    for (member, expected, found) in [
+        (
+            "first_decided_at",
+            &cp.first_decided_at,
+            at(file.records.first()),
+        ),
+        (
+            "last_decided_at",
+            &cp.last_decided_at,
+            at(file.records.last()),
+        ),
+    ] {
+        if *expected != found {
+            return Err(BatchFault::Summary {
+                member,
+                expected: expected.clone(),
+                found,
             });
         }
     }

@@ -33,8 +33,8 @@ fn checkpoint(batch: u64, recs: &[Vec<u8>]) -> CheckpointPayload {
         batch_seq: batch,
         leaf_count: recs.len() as u64,
         merkle_root: hex::encode(merkle::root(&leaves)),
-        first_decided_at: "a".into(),
-        last_decided_at: "b".into(),
+        first_decided_at: "2026-12-02T08:00:00.000001Z".into(),
+        last_decided_at: "2026-12-02T08:00:00.000001Z".into(),
         previous_checkpoint_hash: ario_envelope::envelope::GENESIS.into(),
         model: BatchModel {
             model_name: "iris".into(),
@@ -99,6 +99,15 @@ fn each_tampering_of_a_batch_has_its_own_fault() {
     assert!(matches!(
         check_batch(&cp, &altered),
         Err(BatchFault::Root { .. })
+    ));
+    let mut late = cp.clone();
+    late.last_decided_at = "2027-01-01T00:00:00.000000Z".into();
+    assert!(matches!(
+        check_batch(&late, &BatchFile::new(stream(), 1, &recs)),
+        Err(BatchFault::Summary {
+            member: "last_decided_at",
+            ..
+        })
     ));
     let other = BatchFile::new(stream(), 2, &recs);
     assert!(matches!(

@@ -23,7 +23,7 @@ use crate::checkpoint::{
 use crate::error::ProvenanceError;
 use crate::event::{EventKind, Subject};
 use crate::layout::{artifact_path, batch_folder, ArtifactFile};
-use crate::pipeline::PreparedEvent;
+use crate::pipeline::{PreparedEvent, Staged};
 use crate::writeback::Writeback;
 
 /// Checkpointed batches whose leaves stay in memory for proofs.
@@ -33,8 +33,9 @@ const LEAVES_KEPT: usize = 64;
 pub(crate) enum Job {
     /// A batch whose segment is complete.
     Close(Closed),
-    /// Answer once every closed batch is checkpointed.
-    Drain(oneshot::Sender<()>),
+    /// Checkpoint every closed batch, attempt the uploads still owed,
+    /// answer, and end the task.
+    Stop(oneshot::Sender<()>),
 }
 
 /// A closed batch (its records are in its segment).
@@ -82,6 +83,13 @@ struct BatchInfo {
 
 struct State {
     chain_head: String,
+    /// Checkpoints signed and stored but not uploaded yet, oldest first:
+    /// uploaded in batch order, so no batch reaches Arweave before the one
+    /// it names as its predecessor.
+    undelivered: VecDeque<(u64, Staged)>,
+    /// When to try the oldest undelivered upload again.
+    retry_at: Option<std::time::Instant>,
+    backoff: Duration,
     batches: BTreeMap<u64, BatchInfo>,
     stats: Stats,
     root: Option<ArtifactRoot>,
@@ -111,6 +119,9 @@ impl Closer {
             model,
             state: Mutex::new(State {
                 chain_head,
+                undelivered: VecDeque::new(),
+                retry_at: None,
+                backoff: Duration::ZERO,
                 batches: BTreeMap::new(),
                 stats: Stats::default(),
                 root: None,
@@ -221,22 +232,47 @@ impl Closer {
                 s.batches.pop_first();
             }
         }
-        let tx = match self.anchorer.deliver(staged).await {
-            Ok(c) => c.tx_id().map(str::to_owned),
-            Err(e) => {
-                tracing::warn!(batch = seq, error = %e, "checkpoint upload failed; kept in the outbox");
-                None
-            }
-        };
-        let mut s = self.lock();
-        match &tx {
-            Some(_) => s.stats.uploads += 1,
-            None => s.stats.upload_failures += 1,
-        }
-        if let Some(b) = s.batches.get_mut(&seq) {
-            b.tx_id = tx;
-        }
+        self.lock().undelivered.push_back((seq, staged));
+        self.deliver_owed().await;
         Ok(())
+    }
+
+    /// Uploads owed checkpoints in batch order, stopping at the first that
+    /// does not go through (kept, with a growing pause before the next try).
+    async fn deliver_owed(&self) {
+        loop {
+            let Some((seq, staged)) = self.lock().undelivered.front().cloned() else {
+                return;
+            };
+            let tx = match self.anchorer.deliver(staged).await {
+                Ok(c) => c.tx_id().map(str::to_owned),
+                Err(e) => {
+                    tracing::warn!(batch = seq, error = %e, "checkpoint upload failed");
+                    None
+                }
+            };
+            let mut s = self.lock();
+            let Some(tx) = tx else {
+                s.stats.upload_failures += 1;
+                s.backoff =
+                    (s.backoff * 2).clamp(Duration::from_millis(500), Duration::from_secs(60));
+                s.retry_at = Some(std::time::Instant::now() + s.backoff);
+                return;
+            };
+            s.stats.uploads += 1;
+            s.backoff = Duration::ZERO;
+            s.retry_at = None;
+            s.undelivered.pop_front();
+            if let Some(b) = s.batches.get_mut(&seq) {
+                b.tx_id = Some(tx);
+            }
+        }
+    }
+
+    /// Whether an owed upload is due for another try.
+    fn owed_due(&self) -> bool {
+        let s = self.lock();
+        !s.undelivered.is_empty() && s.retry_at.is_none_or(|t| std::time::Instant::now() >= t)
     }
 
     /// The proof of a decision in a batch that is no longer open.
@@ -288,13 +324,13 @@ pub(crate) async fn run(
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut queue: VecDeque<Closed> = VecDeque::new();
-    let mut drains: Vec<oneshot::Sender<()>> = Vec::new();
+    let mut stop: Option<oneshot::Sender<()>> = None;
     let mut last_sync = std::time::Instant::now();
     loop {
         tokio::select! {
             job = rx.recv() => match job {
                 Some(Job::Close(c)) => queue.push_back(c),
-                Some(Job::Drain(tx)) => drains.push(tx),
+                Some(Job::Stop(tx)) => stop = Some(tx),
                 None => break,
             },
             _ = tick.tick() => {
@@ -322,8 +358,12 @@ pub(crate) async fn run(
             }
         }
         if queue.is_empty() {
-            for d in drains.drain(..) {
-                let _ = d.send(());
+            if let Some(tx) = stop.take() {
+                let _ = tx.send(());
+                break;
+            }
+            if closer.owed_due() {
+                closer.deliver_owed().await;
             }
         }
     }

@@ -75,13 +75,13 @@ impl Journal {
     pub(crate) fn open(
         dir: &Path,
         model: &BatchModel,
-    ) -> Result<(Journal, StreamId, Recovery), RecorderError> {
+    ) -> Result<(Journal, StreamId, BatchModel, Recovery), RecorderError> {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let j = Journal {
             dir: dir.to_owned(),
         };
         let path = dir.join(STREAM_FILE);
-        let stream = match std::fs::read(&path) {
+        let (stream, model) = match std::fs::read(&path) {
             Ok(bytes) => {
                 let s: StreamFile =
                     serde_json::from_slice(&bytes).map_err(|e| RecorderError::Corrupt {
@@ -96,7 +96,7 @@ impl Journal {
                         holds: format!("{}/{}", s.model.model_name, s.model.model_version),
                     });
                 }
-                s.stream_id
+                (s.stream_id, s.model)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let s = StreamFile {
@@ -105,12 +105,12 @@ impl Journal {
                 };
                 let bytes = serde_json::to_vec_pretty(&s).unwrap_or_default();
                 j.write_atomic(&path, &bytes)?;
-                s.stream_id
+                (s.stream_id, s.model)
             }
             Err(e) => return Err(io(&path)(e)),
         };
         let recovery = j.recover()?;
-        Ok((j, stream, recovery))
+        Ok((j, stream, model, recovery))
     }
 
     fn recover(&self) -> Result<Recovery, RecorderError> {
@@ -151,7 +151,8 @@ impl Journal {
         })
     }
 
-    fn segment_path(&self, seq: u64) -> PathBuf {
+    /// The segment file of a batch.
+    pub(crate) fn segment_path(&self, seq: u64) -> PathBuf {
         self.dir.join(format!("batch-{seq}.jsonl"))
     }
 
@@ -232,7 +233,11 @@ impl Journal {
         f.write_all(bytes)
             .and_then(|_| f.sync_all())
             .map_err(io(&tmp))?;
-        std::fs::rename(&tmp, path).map_err(io(path))
+        std::fs::rename(&tmp, path).map_err(io(path))?;
+        // The rename itself must reach the disk.
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io(&self.dir))
     }
 }
 
@@ -253,12 +258,12 @@ mod tests {
     #[test]
     fn a_torn_last_line_is_cut_and_complete_lines_are_kept() {
         let d = tempfile::tempdir().unwrap();
-        let (j, _, r) = Journal::open(d.path(), &model("1")).unwrap();
+        let (j, _, _, r) = Journal::open(d.path(), &model("1")).unwrap();
         assert_eq!((r.unmarked.len(), r.next_seq), (0, 0));
         let mut f = j.create_segment(0).unwrap();
         f.write_all(b"{\"a\":1}\n{\"a\":2}\n{\"a\":").unwrap();
         assert_eq!(j.read_segment(0).unwrap().len(), 2);
-        let (_, _, r) = Journal::open(d.path(), &model("1")).unwrap();
+        let (_, _, _, r) = Journal::open(d.path(), &model("1")).unwrap();
         assert_eq!(r.unmarked, vec![0]);
         assert_eq!(r.chain_head, GENESIS);
         assert_eq!(r.next_seq, 1);
@@ -267,7 +272,7 @@ mod tests {
     #[test]
     fn markers_advance_the_chain_and_another_model_is_refused() {
         let d = tempfile::tempdir().unwrap();
-        let (j, s1, _) = Journal::open(d.path(), &model("1")).unwrap();
+        let (j, s1, _, _) = Journal::open(d.path(), &model("1")).unwrap();
         for seq in 0..3 {
             j.create_segment(seq).unwrap().write_all(b"{}\n").unwrap();
         }
@@ -277,7 +282,7 @@ mod tests {
         };
         j.write_marker(0, &m).unwrap();
         j.create_segment(3).unwrap();
-        let (_, s2, r) = Journal::open(d.path(), &model("1")).unwrap();
+        let (_, s2, _, r) = Journal::open(d.path(), &model("1")).unwrap();
         assert_eq!(s1, s2);
         assert_eq!(r.unmarked, vec![1, 2]);
         assert_eq!(r.chain_head, "h0");

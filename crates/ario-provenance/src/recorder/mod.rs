@@ -36,6 +36,9 @@ pub use close::{ProofState, Stats};
 
 /// Default decisions per batch: a batch file of about 2.5 MiB.
 pub const DEFAULT_BATCH_SIZE: usize = 8192;
+/// Most decisions per batch (larger sizes are lowered to this): keeps a
+/// batch file well below what a verifier reads back.
+pub const MAX_BATCH_SIZE: usize = 100_000;
 /// Default longest time a batch stays open.
 pub const DEFAULT_MAX_BATCH_AGE: Duration = Duration::from_millis(1000);
 
@@ -160,7 +163,10 @@ struct OpenBatch {
     seq: u64,
     file: std::fs::File,
     leaves: Vec<Hash>,
-    opened: Instant,
+    /// Bytes of complete records in the segment.
+    len: u64,
+    /// When the first decision arrived (the batch's age counts from it).
+    first: Option<Instant>,
 }
 
 struct Inner {
@@ -199,17 +205,17 @@ impl DecisionRecorder {
     /// every batch a previous process left open) and starts the background
     /// task that closes and anchors batches. Needs a Tokio runtime.
     pub async fn open(model: &VerifiedModel, opts: RecorderOptions) -> Result<Self, RecorderError> {
-        let run_id = model.run_id.clone().ok_or_else(|| RecorderError::NoRun {
-            model_uri: model.model_uri.clone(),
-        })?;
+        let run_id = model
+            .run_id
+            .clone()
+            .filter(|r| !r.is_empty() && r != UNKNOWN_RUN)
+            .ok_or_else(|| RecorderError::NoRun {
+                model_uri: model.model_uri.clone(),
+            })?;
         let bm = BatchModel {
             model_name: model.name.clone(),
             model_version: model.version.clone(),
-            run_id: if run_id.is_empty() {
-                UNKNOWN_RUN.into()
-            } else {
-                run_id
-            },
+            run_id,
             model_uri: model.model_uri.clone(),
         };
         let dir = opts.dir.clone().unwrap_or_else(|| {
@@ -220,7 +226,9 @@ impl DecisionRecorder {
                 .join(crate::model::sanitize(&model.name))
                 .join(crate::model::sanitize(&model.version))
         });
-        let (journal, stream, recovery) = Journal::open(&dir, &bm)?;
+        // The directory's own record of the model wins: a batch staged again
+        // after a crash then commits to the same bytes, however reopened.
+        let (journal, stream, bm, recovery) = Journal::open(&dir, &bm)?;
         let tracer = match (&model.experiment_id, opts.trace_each) {
             (Some(exp), true) => Some(trace::Tracer {
                 client: model.anchorer.mlflow().clone(),
@@ -276,7 +284,7 @@ impl DecisionRecorder {
             let fields = DecisionFields {
                 input_hash: payload::input_hash(&d.input)?,
                 output_hash: payload::output_hash(&d.output)?,
-                decided_at: now(),
+                decided_at: String::new(),
                 latency_ms: d.latency_ms,
                 metadata: d.metadata.clone(),
             };
@@ -320,7 +328,9 @@ impl DecisionRecorder {
     }
 
     /// Closes the open batch and waits until every closed batch is
-    /// checkpointed and its upload attempted (and every trace written).
+    /// checkpointed and its upload attempted (and every trace written); the
+    /// recorder then takes no more decisions. Uploads that did not go
+    /// through stay in the outbox for `retry`.
     pub async fn close(&self) -> Result<(), RecorderError> {
         self.inner.rotate(true)?;
         if let Some(t) = &self.inner.tracer {
@@ -329,7 +339,7 @@ impl DecisionRecorder {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.inner
             .jobs
-            .send(Job::Drain(tx))
+            .send(Job::Stop(tx))
             .map_err(|_| RecorderError::Closed)?;
         rx.await.map_err(|_| RecorderError::Closed)
     }
@@ -350,7 +360,8 @@ impl Inner {
             seq,
             file: self.journal.create_segment(seq)?,
             leaves: Vec::new(),
-            opened: Instant::now(),
+            len: 0,
+            first: None,
         })
     }
 
@@ -360,10 +371,15 @@ impl Inner {
         let mut guard = self.lock_open();
         while rest.peek().is_some() {
             let b = guard.as_mut().ok_or(RecorderError::Closed)?;
-            let room = self.opts.batch_size.saturating_sub(b.leaves.len()).max(1);
+            let size = self.opts.batch_size.clamp(1, MAX_BATCH_SIZE);
+            let room = size.saturating_sub(b.leaves.len()).max(1);
             let mut lines = Vec::new();
             let mut pending = Vec::new();
-            for f in rest.by_ref().take(room) {
+            // One clock reading per write, taken under the lock, so
+            // `decided_at` never decreases along the journal.
+            let at = now();
+            for mut f in rest.by_ref().take(room) {
+                f.decided_at.clone_from(&at);
                 let id = DecisionId {
                     stream_id: self.stream.clone(),
                     batch_seq: b.seq,
@@ -374,12 +390,19 @@ impl Inner {
                 lines.push(b'\n');
                 pending.push((id, leaf_of(&bytes), f));
             }
-            b.file
-                .write_all(&lines)
-                .map_err(|error| RecorderError::Io {
-                    path: PathBuf::from(format!("batch-{}.jsonl", b.seq)),
+            if let Err(error) = b.file.write_all(&lines) {
+                // Nothing of this call is acknowledged: cut a partial write
+                // off, so the segment keeps whole records only.
+                if let Err(e) = b.file.set_len(b.len) {
+                    tracing::error!(error = %e, "could not cut a failed journal write");
+                }
+                return Err(RecorderError::Io {
+                    path: self.journal.segment_path(b.seq),
                     error,
-                })?;
+                });
+            }
+            b.len += lines.len() as u64;
+            b.first.get_or_insert_with(Instant::now);
             for (id, leaf, f) in pending {
                 b.leaves.push(leaf);
                 out.push(DecisionReceipt {
@@ -393,7 +416,7 @@ impl Inner {
                     trace_id: None,
                 });
             }
-            if b.leaves.len() >= self.opts.batch_size {
+            if b.leaves.len() >= size {
                 self.rotate_locked(&mut guard, false)?;
             }
         }
@@ -438,7 +461,8 @@ impl Inner {
     fn due(&self) -> bool {
         let g = self.lock_open();
         g.as_ref()
-            .is_some_and(|b| !b.leaves.is_empty() && b.opened.elapsed() >= self.opts.max_batch_age)
+            .and_then(|b| b.first)
+            .is_some_and(|t| t.elapsed() >= self.opts.max_batch_age)
     }
 
     /// Flushes the open segment to disk.

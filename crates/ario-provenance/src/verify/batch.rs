@@ -20,6 +20,20 @@ use crate::verifier::Verifier;
 /// Most checkpoints of one batch looked at (more than one is a fork).
 const MAX_CHECKPOINTS: usize = 20;
 
+/// Largest batch file read back ([`crate::recorder::MAX_BATCH_SIZE`]
+/// records of a few hundred bytes, with room for metadata).
+const MAX_BATCH_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// What a candidate checkpoint anchor turned out to be.
+enum Candidate {
+    /// Validly signed by an accepted key: its envelope.
+    Accepted(Value),
+    /// Not a checkpoint by an accepted key.
+    NotAccepted,
+    /// The gateways could not be asked.
+    Unreachable,
+}
+
 /// A batch file that reproduced its anchored checkpoint.
 #[derive(Debug, Clone)]
 pub(crate) struct CheckedBatch {
@@ -33,6 +47,7 @@ fn fault_check(f: &BatchFault) -> Check {
         BatchFault::LeafCount { .. } => FailReason::BatchIncomplete,
         BatchFault::OutOfOrder { .. } => FailReason::BatchReordered,
         BatchFault::Root { .. } => FailReason::BatchRootMismatch,
+        BatchFault::Summary { .. } => FailReason::BatchSummaryMismatch,
         BatchFault::WrongBatch { .. } | BatchFault::Unreadable { .. } => {
             FailReason::BatchUnreadable
         }
@@ -62,7 +77,10 @@ impl Verifier {
                 None,
             );
         };
-        let bytes = match self.read_run_artifact(&cp.model.run_id, &path).await {
+        let bytes = match self
+            .read_run_artifact(&cp.model.run_id, &path, MAX_BATCH_FILE_BYTES)
+            .await
+        {
             Ok(b) => b,
             Err(c) if c.ok().is_none() => return (c, None),
             Err(c) => {
@@ -116,8 +134,23 @@ impl Verifier {
 
     /// Whether the checkpoint before `cp` is anchored and commits to the
     /// bytes `cp` names as its predecessor, signed by `public_key` (or an
-    /// accepted signer when a trust policy is set).
-    pub(crate) async fn chain_check(&self, cp: &CheckpointPayload, public_key: &str) -> Check {
+    /// accepted signer when a trust policy is set); `envelope_previous` is
+    /// the `previous_hash` of `cp`'s envelope, which must name the same.
+    pub(crate) async fn chain_check(
+        &self,
+        cp: &CheckpointPayload,
+        envelope_previous: Option<&str>,
+        public_key: &str,
+    ) -> Check {
+        if envelope_previous != Some(cp.previous_checkpoint_hash.as_str()) {
+            return Check::failed(
+                FailReason::CheckpointChainBroken,
+                format!(
+                    "checkpoint_chain_broken: the envelope's previous_hash {envelope_previous:?} is not the payload's previous_checkpoint_hash {}",
+                    cp.previous_checkpoint_hash
+                ),
+            );
+        }
         let Some(prev) = cp.batch_seq.checked_sub(1) else {
             return if cp.previous_checkpoint_hash == GENESIS {
                 Check::passed("first checkpoint of the stream (GENESIS)")
@@ -149,15 +182,37 @@ impl Verifier {
                 ),
             );
         }
-        let mut seen = Vec::new();
+        let (mut seen, mut unreachable) = (Vec::new(), false);
         for t in &found {
-            match self.accepted_checkpoint(t, public_key).await {
-                Some(h) if h == cp.previous_checkpoint_hash => {
-                    return Check::passed(format!("batch {prev} anchored at {}", t.id))
+            match self.candidate(t, Some(public_key)).await {
+                Candidate::Accepted(env) => {
+                    let h = env
+                        .get("payload_hash")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    if h == cp.previous_checkpoint_hash {
+                        return Check::passed(format!("batch {prev} anchored at {}", t.id));
+                    }
+                    seen.push(format!("{} commits to {h}", t.id));
                 }
-                Some(h) => seen.push(format!("{} commits to {h}", t.id)),
-                None => seen.push(format!("{} is not an accepted checkpoint", t.id)),
+                Candidate::NotAccepted => {}
+                Candidate::Unreachable => unreachable = true,
             }
+        }
+        if unreachable {
+            return Check::not_run(
+                NotRunCause::GatewayUnavailable,
+                format!("an anchor of batch {prev} could not be fetched"),
+            );
+        }
+        if seen.is_empty() {
+            return Check::failed(
+                FailReason::CheckpointMissing,
+                format!(
+                    "checkpoint_missing: no anchor of batch {prev} of stream {} is by an accepted signer",
+                    cp.stream_id
+                ),
+            );
         }
         Check::failed(
             FailReason::CheckpointChainBroken,
@@ -169,16 +224,48 @@ impl Verifier {
         )
     }
 
-    /// The payload hash of a checkpoint envelope that is validly signed by
-    /// an accepted key.
-    async fn accepted_checkpoint(&self, t: &TxInfo, public_key: &str) -> Option<String> {
-        let env = self
-            .reader()
-            .fetch_envelope(&t.id)
-            .await
-            .ok()?
-            .json()
-            .ok()?;
+    /// The anchor to verify among a batch's candidates: the oldest one by an
+    /// accepted signer whose payload MLflow holds; else the oldest by an
+    /// accepted signer; else the oldest. (Others are judged by the history
+    /// check: a second accepted checkpoint of the batch is a fork.)
+    pub(crate) async fn pick_checkpoint<'a>(&self, found: &'a [TxInfo]) -> Option<&'a TxInfo> {
+        if found.len() <= 1 {
+            return found.first();
+        }
+        let mut accepted = Vec::new();
+        for t in found {
+            if let Candidate::Accepted(env) = self.candidate(t, None).await {
+                accepted.push((t, env));
+            }
+        }
+        for (t, env) in &accepted {
+            let Ok(subject) = crate::event::Subject::from_json(env.get("subject")) else {
+                continue;
+            };
+            let stored = self
+                .locate_payload(EventKind::DecisionCheckpoint, &subject, "", None)
+                .await;
+            if let Ok(bytes) = stored {
+                let h = ario_envelope::encoding::sha256_hex(&bytes);
+                if Some(h.as_str()) == env.get("payload_hash").and_then(Value::as_str) {
+                    return Some(t);
+                }
+            }
+        }
+        accepted.first().map(|(t, _)| *t).or(found.first())
+    }
+
+    /// A candidate anchor of a checkpoint: validly signed, of our event
+    /// type, by an accepted key (the trust policy's, else `key` when given).
+    async fn candidate(&self, t: &TxInfo, key: Option<&str>) -> Candidate {
+        let env = match self.reader().fetch_envelope(&t.id).await {
+            Ok(f) => match f.json() {
+                Ok(v) => v,
+                Err(_) => return Candidate::NotAccepted,
+            },
+            Err(e) if e.is_unavailable() => return Candidate::Unreachable,
+            Err(_) => return Candidate::NotAccepted,
+        };
         let verdict = verify_envelope(
             &env,
             VerifyOptions {
@@ -187,11 +274,16 @@ impl Verifier {
             },
         );
         let s = |k: &str| env.get(k).and_then(Value::as_str);
-        let accepted = match self.trust() {
-            Some(p) => p.judge(s("public_key"), s("signed_at"), Ok(None)).ok() == Some(true),
-            None => s("public_key") == Some(public_key),
+        let accepted = match (self.trust(), key) {
+            (Some(p), _) => p.judge(s("public_key"), s("signed_at"), Ok(None)).ok() == Some(true),
+            (None, Some(k)) => s("public_key") == Some(k),
+            (None, None) => true,
         };
         let ours = s("event_type") == Some(EventKind::DecisionCheckpoint.wire_name());
-        (verdict.signature_ok && accepted && ours).then(|| s("payload_hash").map(str::to_owned))?
+        if verdict.signature_ok && accepted && ours {
+            Candidate::Accepted(env)
+        } else {
+            Candidate::NotAccepted
+        }
     }
 }

@@ -58,6 +58,8 @@ pub enum FailReason {
     BatchRootMismatch,
     /// The batch file is unreadable or names another batch.
     BatchUnreadable,
+    /// The checkpoint's first or last decision time is not the batch file's.
+    BatchSummaryMismatch,
     /// The decision is not in its batch file.
     DecisionNotInBatch,
     /// The decision's record does not lead to the anchored root.
@@ -98,6 +100,7 @@ impl FailReason {
             FailReason::BatchReordered => "batch_reordered",
             FailReason::BatchRootMismatch => "batch_root_mismatch",
             FailReason::BatchUnreadable => "batch_unreadable",
+            FailReason::BatchSummaryMismatch => "batch_summary_mismatch",
             FailReason::DecisionNotInBatch => "decision_not_in_batch",
             FailReason::InclusionFailed => "inclusion_failed",
             FailReason::CheckpointMissing => "checkpoint_missing",

@@ -148,7 +148,7 @@ impl Verifier {
                 return BatchState::alone(v);
             }
         };
-        let Some(first) = found.first() else {
+        let Some(first) = self.pick_checkpoint(&found).await else {
             let why = format!(
                 "no checkpoint of batch {} of stream {} found on the gateways. Not anchored (yet).",
                 id.batch_seq, id.stream_id
@@ -165,12 +165,10 @@ impl Verifier {
             .await;
         let (batch, chain) = match self.stored_checkpoint(&checkpoint).await {
             Some(b) => {
-                let key = checkpoint
-                    .envelope
-                    .as_ref()
-                    .and_then(|e| e.public_key.clone())
-                    .unwrap_or_default();
-                let chain = self.chain_check(&b.payload, &key).await;
+                let env = checkpoint.envelope.as_ref();
+                let key = env.and_then(|e| e.public_key.clone()).unwrap_or_default();
+                let previous = env.and_then(|e| e.previous_hash.as_deref());
+                let chain = self.chain_check(&b.payload, previous, &key).await;
                 (Some(b), chain)
             }
             None => (

@@ -41,13 +41,13 @@ fn missing(e: &MlflowError, what: &str) -> Check {
 }
 
 impl Verifier {
-    pub(crate) async fn read_run_artifact(&self, run_id: &str, path: &str) -> Located {
+    pub(crate) async fn read_run_artifact(&self, run_id: &str, path: &str, cap: u64) -> Located {
         let c = self.mlflow();
         let root = c
             .run_root(run_id)
             .await
             .map_err(|e| missing(&e, &format!("run {run_id}")))?;
-        c.read_artifact(&root, path, MAX_PAYLOAD_BYTES)
+        c.read_artifact(&root, path, cap)
             .await
             .map_err(|e| missing(&e, &format!("payload artifact {path}")))
     }
@@ -116,7 +116,10 @@ impl Verifier {
             }
         };
         match artifact_path(kind, &id, ArtifactFile::Payload) {
-            Some(path) => self.read_run_artifact(&run_id, &path).await,
+            Some(path) => {
+                self.read_run_artifact(&run_id, &path, MAX_PAYLOAD_BYTES)
+                    .await
+            }
             None => Err(not_locatable(format!(
                 "a {kind} event keeps no payload in MLflow"
             ))),

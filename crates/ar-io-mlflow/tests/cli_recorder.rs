@@ -1,0 +1,139 @@
+//! The decision-recorder sidecar, driven the way a Python service would: a
+//! `requests` client posts decisions; the sidecar is killed (SIGKILL) with a
+//! batch open, restarted on the same journal, and every acknowledged
+//! decision is checkpointed and proved by `verify decision`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use ario_devnet::{Devnet, DevnetOptions};
+use ario_test_support::{mlflow, unique, MlflowServer};
+use serde_json::Value;
+
+fn cli(mlflow: &str, devnet: &str, home: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ar-io-mlflow"));
+    c.env("MLFLOW_TRACKING_URI", mlflow)
+        .env("ARIO_MLFLOW_DEVNET", devnet)
+        .env("ARIO_MLFLOW_HOME", home)
+        .env("NO_COLOR", "1")
+        .env_remove("ARIO_MLFLOW_SIGNING_KEY")
+        .env_remove("ARIO_MLFLOW_ARWEAVE_WALLET");
+    c
+}
+
+fn ok(out: std::process::Output) -> String {
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+/// Starts the sidecar and reads the address from its first line.
+fn start(mut c: Command) -> (Child, String) {
+    let mut child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_owned();
+    (child, url)
+}
+
+fn client(server: &MlflowServer, args: &[&str]) -> Value {
+    server.python("recorder_client.py", args).unwrap()
+}
+
+#[test]
+fn a_python_service_records_through_the_sidecar_and_nothing_acknowledged_is_lost() {
+    let Some(server) = mlflow() else { return };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let devnet = rt
+        .block_on(Devnet::start(DevnetOptions::new(dir.path().join("devnet"))))
+        .unwrap();
+    let home = dir.path().join("home");
+    let cmd = || cli(server.url(), &devnet.url(), &home);
+    let logged = server
+        .python("log_iris_run.py", &["--experiment", &unique("sidecar")])
+        .unwrap();
+    let run_id = logged["run_id"].as_str().unwrap();
+    ok(cmd().args(["anchor", "run", run_id]).output().unwrap());
+    let name = unique("iris-sidecar");
+    let source = format!("runs:/{run_id}/model");
+    ok(cmd()
+        .args(["register", &name, "--source", &source, "--run-id", run_id])
+        .output()
+        .unwrap());
+
+    let journal = dir.path().join("journal");
+    let sidecar = || {
+        let mut c = cmd();
+        c.args(["recorder", "--model", &format!("models:/{name}/1")])
+            .args(["--listen", "127.0.0.1:0", "--batch-size", "50"])
+            .args(["--max-batch-age-ms", "3600000"])
+            .arg("--dir")
+            .arg(&journal);
+        c
+    };
+    let (mut child, url) = start(sidecar());
+    let posted = client(server, &["--url", &url, "--post", "120"]);
+    assert_eq!(posted["bad_request_status"], 400);
+    let receipts = posted["receipts"].as_array().unwrap().clone();
+    assert_eq!(receipts.len(), 120);
+    assert_eq!(
+        receipts[119]["batch_seq"], 2,
+        "20 decisions wait in the open batch"
+    );
+    child.kill().unwrap(); // SIGKILL, batch 2 open
+    child.wait().unwrap();
+
+    // The restarted sidecar checkpoints what the killed one left open.
+    let (mut child, url) = start(sidecar());
+    let last = receipts[119]["decision_id"].as_str().unwrap();
+    let proof = client(server, &["--url", &url, "--proof", last]);
+    assert_eq!(proof["proof"]["state"], "ready", "{proof}");
+    assert_eq!(proof["proof"]["leaf_hash"], receipts[119]["leaf_hash"]);
+    assert_eq!(proof["proof"]["leaf_count"], 20);
+    let pid = child.id().to_string();
+    ok(Command::new("kill").args(["-TERM", &pid]).output().unwrap());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "graceful shutdown");
+
+    let ids: Vec<&str> = receipts
+        .iter()
+        .map(|r| r["decision_id"].as_str().unwrap())
+        .collect();
+    let out = cmd()
+        .args(["verify", "decision", "--format", "json"])
+        .args(&ids)
+        .output()
+        .unwrap();
+    let text = ok(out);
+    let all: Vec<Value> = serde_json::from_str(&text).unwrap();
+    assert_eq!(all.len(), 120);
+    for v in &all {
+        assert_eq!(v["status"], "verified", "{v:#}");
+    }
+    // One upload per batch: training, its dataset, registration, then three checkpoints.
+    assert_eq!(rt.block_on(async { devnet.store().len() }), 3 + 3);
+
+    let text = ok(cmd().args(["verify", "decision", ids[7]]).output().unwrap());
+    assert!(
+        text.contains("Decision Included") && text.contains("Result: verified"),
+        "{text}"
+    );
+}
