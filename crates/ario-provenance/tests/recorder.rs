@@ -121,6 +121,15 @@ async fn ten_thousand_decisions_each_prove_into_an_anchored_checkpoint() {
     assert_eq!(Some(&p), verified[4321].proof.as_ref());
     assert_eq!(p.leaf_hash, receipts[4321].leaf_hash);
     assert!(p.checkpoint_tx_id.is_some());
+
+    // The audit covers the batches: all ten, every decision in them.
+    let audit = f.prov.audit(&m.name, &m.version, None).await.unwrap();
+    let b = &audit.decision_batches;
+    assert_eq!(
+        (b.total, b.audited, b.verified, b.decisions_verified),
+        (10, 10, 10, 10_000)
+    );
+    assert!(audit.overall_ok, "{:#?}", audit.stages);
 }
 
 /// Reads, edits and writes back one batch file in MLflow.
@@ -197,6 +206,13 @@ async fn each_tampering_of_a_batch_or_the_chain_fails_for_its_own_reason() {
     let (s, codes) = failures(p, &at(1, 5)).await;
     assert_eq!(s, Status::Failed);
     assert!(codes.contains(&"batch_root_mismatch"), "{codes:?}");
+    let audit = p.audit(&m.name, &m.version, None).await.unwrap();
+    assert_eq!(
+        audit.decision_batches.verified, 3,
+        "{:#?}",
+        audit.decision_batches
+    );
+    assert_eq!(audit.overall, Status::Failed);
     restore(p, &m, &at(1, 5), kept).await;
     assert_eq!(failures(p, &at(1, 5)).await.0, Status::Verified);
 

@@ -20,14 +20,18 @@ use crate::verify::{Expect, TargetKind};
 const MAX_SMALL_ARTIFACT: u64 = 16 << 20;
 
 /// One per-event folder read back.
-struct Recorded {
-    id: String,
-    envelope: Option<Envelope>,
-    tx: Option<String>,
+pub(super) struct Recorded {
+    pub(super) id: String,
+    pub(super) envelope: Option<Envelope>,
+    pub(super) tx: Option<String>,
 }
 
 impl Verifier {
-    async fn read_json(&self, root: &ArtifactRoot, path: Option<String>) -> Option<Value> {
+    pub(super) async fn read_json(
+        &self,
+        root: &ArtifactRoot,
+        path: Option<String>,
+    ) -> Option<Value> {
         let b = self
             .mlflow()
             .read_artifact(root, &path?, MAX_SMALL_ARTIFACT)
@@ -38,7 +42,7 @@ impl Verifier {
 
     /// The per-event folders of `kind` below a run, oldest first. A listing
     /// that fails is an error: a stage must never drop out of the audit.
-    async fn recorded(
+    pub(super) async fn recorded(
         &self,
         root: &ArtifactRoot,
         kind: EventKind,
@@ -272,7 +276,7 @@ impl Verifier {
                 None,
             )),
         }
-        let mut total = 0;
+        let (mut total, mut batches) = (0, 0);
         if let Some(root) = &root {
             for kind in [EventKind::StageTransition, EventKind::AliasSet] {
                 let latest = mv_tags.get(tx_tag(kind));
@@ -280,6 +284,7 @@ impl Verifier {
                     .await?;
             }
             total = self.decisions(root, decisions, &mut stages).await?;
+            batches = self.decision_batches(root, decisions, &mut stages).await?;
         }
 
         let artifact_integrity = self.integrity(&mv, &rtags, root.as_ref()).await;
@@ -296,6 +301,7 @@ impl Verifier {
             current_stage: mv.current_stage.clone(),
             artifact_hash: rtags.get(crate::tags::ARTIFACT_HASH).cloned(),
             decisions: decision_summary(&stages, total),
+            decision_batches: super::batch_summary(&stages, batches),
             stages,
             overall,
             overall_ok: overall == crate::verify::verdict::Status::Verified,

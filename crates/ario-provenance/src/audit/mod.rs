@@ -7,7 +7,10 @@
 //! its rows. The JSON form keeps every `ario.mlflow.audit/v1` member (a
 //! compatible superset of the plugin's bundle).
 
+mod batches;
 mod collect;
+
+pub use batches::{batch_summary, BatchSummary};
 
 use serde::Serialize;
 
@@ -43,6 +46,9 @@ pub struct AuditStage {
     pub status: Option<Status>,
     /// The verification panel.
     pub rows: Vec<Row>,
+    /// Decisions covered (decision batches only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leaves: Option<u64>,
 }
 
 fn stage_name<S: serde::Serializer>(k: &EventKind, s: S) -> Result<S::Ok, S::Error> {
@@ -63,6 +69,7 @@ impl AuditStage {
             signed_at: env.and_then(|e| e.signed_at.clone()),
             status: Some(v.status),
             rows: v.rows,
+            leaves: None,
         }
     }
 
@@ -82,6 +89,7 @@ impl AuditStage {
             signed_at: envelope.and_then(|e| e.signed_at.clone()),
             status: None,
             rows: vec![],
+            leaves: None,
         }
     }
 }
@@ -193,6 +201,8 @@ pub struct Audit {
     pub artifact_integrity: Integrity,
     /// Decisions.
     pub decisions: DecisionSummary,
+    /// Batched decisions (checkpoints).
+    pub decision_batches: BatchSummary,
 }
 
 /// The overall verdict of a lineage: verified only when every stage is
@@ -247,6 +257,7 @@ mod tests {
             signed_at: None,
             status: None,
             rows: vec![],
+            leaves: None,
         }
     }
 
