@@ -11,6 +11,7 @@ mod peers;
 mod test;
 mod util;
 mod vectors;
+mod vectors_decisions;
 mod vectors_events;
 mod vectors_jcs;
 mod vectors_trust;

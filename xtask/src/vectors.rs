@@ -332,6 +332,10 @@ pub(crate) fn generate() -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
         pretty(&crate::vectors_jcs::jcs_vectors()?)?,
     );
     files.insert(
+        "mlflow/decisions/mlflow-decision-checkpoints-01.json".into(),
+        pretty(&crate::vectors_decisions::decision_checkpoints()?)?,
+    );
+    files.insert(
         "trust/trust-decisions-01.json".into(),
         pretty(&crate::vectors_trust::trust_decisions()?)?,
     );

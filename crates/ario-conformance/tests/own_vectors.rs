@@ -24,7 +24,29 @@ fn generated_vectors_pass() {
         report.total()
     );
     let families: Vec<Family> = report.families.iter().map(|f| f.family).collect();
-    assert_eq!(families, vec![Family::Jcs, Family::MlflowEnvelope]);
+    assert_eq!(
+        families,
+        vec![Family::Jcs, Family::MlflowDecisions, Family::MlflowEnvelope]
+    );
+}
+
+#[test]
+fn a_decision_vector_with_a_wrong_code_or_byte_fails() {
+    let rel = "mlflow/decisions/mlflow-decision-checkpoints-01.json";
+    let text = std::fs::read_to_string(vectors().join(rel)).unwrap();
+    let family = Family::classify(rel).unwrap();
+    assert_eq!(family, Family::MlflowDecisions);
+    let name = "mlflow-decision-checkpoints-01.json";
+    family.check(name, text.as_bytes()).unwrap();
+    for (from, to) in [
+        ("\"batch_reordered\"", "\"batch_root_mismatch\""),
+        ("\"leaf_count\": 5", "\"leaf_count\": 4"),
+        ("\"tenant\": \"acme\"", "\"tenant\": \"acmf\""),
+    ] {
+        assert!(text.contains(from), "{from}");
+        let bad = text.replacen(from, to, 1);
+        assert!(family.check(name, bad.as_bytes()).is_err(), "{from} -> {to} passed");
+    }
 }
 
 #[test]

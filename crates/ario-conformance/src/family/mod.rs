@@ -1,6 +1,7 @@
 //! The vector families of a corpus: which file belongs to which, and the check
 //! each one runs. One module per family.
 
+mod decisions;
 mod envelope;
 mod events;
 mod evidence;
@@ -36,6 +37,9 @@ pub enum Family {
     /// `merkle-tree-*.json`: RFC 9162 trees and inclusion proofs.
     #[serde(rename = "merkle")]
     Merkle,
+    /// `mlflow/decisions/`: batched decisions, Merkle checkpoints and proofs.
+    #[serde(rename = "mlflow-decisions")]
+    MlflowDecisions,
     /// `mlflow/`: our `ario.mlflow/v1` envelope vectors.
     #[serde(rename = "mlflow-envelope")]
     MlflowEnvelope,
@@ -46,13 +50,14 @@ pub enum Family {
 
 impl Family {
     /// Every family, in report order.
-    pub const ALL: [Family; 8] = [
+    pub const ALL: [Family; 9] = [
         Family::Events,
         Family::Envelope,
         Family::EvidenceExport,
         Family::Integrity,
         Family::Jcs,
         Family::Merkle,
+        Family::MlflowDecisions,
         Family::MlflowEnvelope,
         Family::Negatives,
     ];
@@ -66,6 +71,7 @@ impl Family {
             Family::Integrity => "integrity",
             Family::Jcs => "jcs",
             Family::Merkle => "merkle",
+            Family::MlflowDecisions => "mlflow-decisions",
             Family::MlflowEnvelope => "mlflow-envelope",
             Family::Negatives => "negatives",
         }
@@ -83,7 +89,9 @@ impl Family {
         if !name.ends_with(".json") {
             return None;
         }
-        if rel.starts_with("mlflow/") {
+        if rel.starts_with("mlflow/decisions/") {
+            Some(Family::MlflowDecisions)
+        } else if rel.starts_with("mlflow/") {
             Some(Family::MlflowEnvelope)
         } else if rel.starts_with("jcs/") {
             Some(Family::Jcs)
@@ -118,6 +126,7 @@ impl Family {
             Family::Merkle => merkle::check(&v),
             Family::Events => events::check(&v),
             Family::Negatives => negatives::check(&v),
+            Family::MlflowDecisions => decisions::check(&v),
             Family::MlflowEnvelope => mlflow::check(&v, stem),
             Family::Jcs => jcs::check(&v),
             Family::EvidenceExport => evidence::check_value(&v, stem),

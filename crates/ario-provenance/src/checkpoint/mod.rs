@@ -230,6 +230,22 @@ pub enum BatchFault {
     },
 }
 
+impl BatchFault {
+    /// The reason code a verifier reports for this fault.
+    pub fn reason(&self) -> crate::verify::check::FailReason {
+        use crate::verify::check::FailReason;
+        match self {
+            BatchFault::LeafCount { .. } => FailReason::BatchIncomplete,
+            BatchFault::OutOfOrder { .. } => FailReason::BatchReordered,
+            BatchFault::Root { .. } => FailReason::BatchRootMismatch,
+            BatchFault::Summary { .. } => FailReason::BatchSummaryMismatch,
+            BatchFault::WrongBatch { .. } | BatchFault::Unreadable { .. } => {
+                FailReason::BatchUnreadable
+            }
+        }
+    }
+}
+
 /// Checks that `file` reproduces `cp`: same batch, same count, every record
 /// in the place its id gives it, same root. Returns the leaves.
 pub fn check_batch(cp: &CheckpointPayload, file: &BatchFile) -> Result<Vec<Hash>, BatchFault> {

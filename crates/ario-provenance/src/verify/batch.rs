@@ -43,15 +43,7 @@ pub(crate) struct CheckedBatch {
 }
 
 fn fault_check(f: &BatchFault) -> Check {
-    let reason = match f {
-        BatchFault::LeafCount { .. } => FailReason::BatchIncomplete,
-        BatchFault::OutOfOrder { .. } => FailReason::BatchReordered,
-        BatchFault::Root { .. } => FailReason::BatchRootMismatch,
-        BatchFault::Summary { .. } => FailReason::BatchSummaryMismatch,
-        BatchFault::WrongBatch { .. } | BatchFault::Unreadable { .. } => {
-            FailReason::BatchUnreadable
-        }
-    };
+    let reason = f.reason();
     Check::failed(reason, format!("{}: {f}", reason.code()))
 }
 
