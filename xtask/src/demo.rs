@@ -6,87 +6,18 @@
 //! the model, record three decisions, verify each, and audit the version
 //! into a self-contained HTML report.
 
-use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
 use anyhow::Context as _;
 use ario_test_support::MlflowServer;
 use serde_json::Value;
 
+use crate::stack::{start_devnet, Env};
 use crate::util::{root, sh};
 
 fn step(n: u32, what: &str) {
     println!("\n[{n}] {what}");
-}
-
-/// A child process killed when dropped.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-struct Env {
-    cli: PathBuf,
-    vars: Vec<(String, String)>,
-}
-
-impl Env {
-    /// Runs the CLI, echoing its output; returns the exit code and stdout.
-    fn cli(&self, args: &[&str]) -> anyhow::Result<(i32, String)> {
-        println!("    $ ar-io-mlflow {}", args.join(" "));
-        let out = Command::new(&self.cli)
-            .args(args)
-            .envs(self.vars.iter().map(|(k, v)| (k, v)))
-            .env("NO_COLOR", "1")
-            .output()
-            .context("running ar-io-mlflow")?;
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        for l in stdout.lines() {
-            println!("      {l}");
-        }
-        for l in String::from_utf8_lossy(&out.stderr)
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-        {
-            println!("      (stderr) {l}");
-        }
-        Ok((out.status.code().unwrap_or(-1), stdout))
-    }
-
-    fn ok(&self, args: &[&str]) -> anyhow::Result<String> {
-        let (code, out) = self.cli(args)?;
-        anyhow::ensure!(code == 0, "`ar-io-mlflow {}` exited {code}", args.join(" "));
-        Ok(out)
-    }
-}
-
-fn start_devnet(cli: &Path, data: &Path) -> anyhow::Result<(Guard, String)> {
-    let mut child = Command::new(cli)
-        .args(["devnet", "--port", "0", "--data-dir"])
-        .arg(data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting the devnet")?;
-    let stdout = child.stdout.take().context("devnet stdout")?;
-    let guard = Guard(child);
-    let mut reader = BufReader::new(stdout);
-    let mut first = String::new();
-    reader.read_line(&mut first)?;
-    // Keep draining: a closed pipe would kill the devnet on its next line.
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    let url = first
-        .trim()
-        .strip_prefix("devnet listening on ")
-        .context("unexpected devnet banner")?
-        .to_owned();
-    Ok((guard, url))
 }
 
 pub(crate) fn run() -> anyhow::Result<()> {
@@ -115,6 +46,7 @@ pub(crate) fn run() -> anyhow::Result<()> {
     let home = work.join("home");
     let env = Env {
         cli,
+        echo: true,
         vars: vec![
             ("MLFLOW_TRACKING_URI".into(), server.url().into()),
             ("ARIO_MLFLOW_DEVNET".into(), devnet_url.clone()),

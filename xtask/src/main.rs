@@ -8,6 +8,7 @@ mod cross_kernel;
 mod demo;
 mod fuzz;
 mod peers;
+mod stack;
 mod test;
 mod util;
 mod vectors;

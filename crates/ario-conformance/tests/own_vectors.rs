@@ -45,7 +45,10 @@ fn a_decision_vector_with_a_wrong_code_or_byte_fails() {
     ] {
         assert!(text.contains(from), "{from}");
         let bad = text.replacen(from, to, 1);
-        assert!(family.check(name, bad.as_bytes()).is_err(), "{from} -> {to} passed");
+        assert!(
+            family.check(name, bad.as_bytes()).is_err(),
+            "{from} -> {to} passed"
+        );
     }
 }
 

@@ -5,7 +5,8 @@
 //!
 //! Usage: `verify_throughput <envelopes.json> <seconds>` where the file is a JSON
 //! array of envelope texts. Prints one JSON object: verifies per second for the
-//! full path (strict parse + JCS + Ed25519 from bytes) and for a bare
+//! full path (strict parse + JCS + Ed25519 from bytes), one at a time and
+//! batched (`ario_envelope::batch`, one core and both), and for a bare
 //! `ed25519-dalek` verify of the same signed scopes.
 
 use std::time::{Duration, Instant};
@@ -51,9 +52,56 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         bare.len()
     });
+    // Batched: parse each envelope, then verify the lot (1,024 per call).
+    let many: Vec<&Vec<u8>> = envelopes.iter().cycle().take(1024).collect();
+    let batched = |threads: usize| {
+        rate(secs, || {
+            let parsed: Vec<serde_json::Value> = many
+                .iter()
+                .map(|e| ario_envelope::json::parse(std::hint::black_box(e)).unwrap())
+                .collect();
+            let items: Vec<_> = parsed
+                .iter()
+                .map(|v| (v, VerifyOptions::default()))
+                .collect();
+            let verdicts = if threads == 1 {
+                ario_envelope::batch::verify_envelopes(&items)
+            } else {
+                ario_envelope::batch::verify_envelopes_parallel(&items, threads)
+            };
+            assert!(verdicts.iter().all(|v| v.signature_ok));
+            verdicts.len()
+        })
+    };
+    let batch1 = batched(1);
+    let batch2 = batched(2);
+    let single2 = rate(secs, || {
+        std::thread::scope(|s| {
+            let halves: Vec<_> = envelopes
+                .chunks(envelopes.len().div_ceil(2))
+                .map(|c| {
+                    s.spawn(move || {
+                        for e in c {
+                            assert!(
+                                verify_envelope_bytes(e, VerifyOptions::default()).signature_ok
+                            );
+                        }
+                    })
+                })
+                .collect();
+            for h in halves {
+                h.join().unwrap();
+            }
+        });
+        envelopes.len()
+    });
     println!(
         "{}",
-        serde_json::json!({"rust_verify_per_s": full, "bare_dalek_verify_per_s": floor})
+        serde_json::json!({
+            "rust_verify_per_s": full, "bare_dalek_verify_per_s": floor,
+            "rust_batched_per_s": batch1, "rust_batched_2_cores_per_s": batch2,
+            "rust_single_2_cores_per_s": single2,
+        })
     );
     Ok(())
 }

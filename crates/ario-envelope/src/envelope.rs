@@ -291,6 +291,16 @@ pub fn verify_envelope_bytes(bytes: &[u8], opts: VerifyOptions<'_>) -> Verdict {
 
 /// Verifies a parsed envelope. Never panics; every problem is in the verdict.
 pub fn verify_envelope(envelope: &Value, opts: VerifyOptions<'_>) -> Verdict {
+    verify_with(envelope, opts, check_signature)
+}
+
+/// [`verify_envelope`] with the signature decided by `signature` (which
+/// records its reasons), so a caller can check many signatures at once.
+pub(crate) fn verify_with(
+    envelope: &Value,
+    opts: VerifyOptions<'_>,
+    signature: impl FnOnce(&Map<String, Value>, &mut Vec<Reason>) -> bool,
+) -> Verdict {
     let Value::Object(env) = envelope else {
         return Verdict::malformed(Reason::EnvelopeNotAJsonObject);
     };
@@ -353,7 +363,7 @@ pub fn verify_envelope(envelope: &Value, opts: VerifyOptions<'_>) -> Verdict {
     };
 
     // 3. signature
-    let signature_ok = check_signature(env, &mut reasons);
+    let signature_ok = signature(env, &mut reasons);
 
     let ok = spec_ok && signature_ok && payload_hash_ok != Some(false);
     let status = if !ok {
@@ -375,7 +385,12 @@ pub fn verify_envelope(envelope: &Value, opts: VerifyOptions<'_>) -> Verdict {
     }
 }
 
-fn check_signature(env: &Map<String, Value>, reasons: &mut Vec<Reason>) -> bool {
+/// The key, signature and signed-scope bytes of an envelope, or the reason
+/// they cannot be had (pushed to `reasons`).
+pub(crate) fn signature_parts(
+    env: &Map<String, Value>,
+    reasons: &mut Vec<Reason>,
+) -> Option<(VerifyingKey, Signature, Vec<u8>)> {
     let key = match env.get("public_key") {
         Some(Value::String(k)) => match hex_decode_array::<32>(k)
             .ok()
@@ -405,15 +420,20 @@ fn check_signature(env: &Map<String, Value>, reasons: &mut Vec<Reason>) -> bool 
             None
         }
     };
-    let (Some(key), Some(sig)) = (key, sig) else {
-        return false;
-    };
-    let message = match signed_scope_bytes(env) {
-        Ok(m) => m,
+    let (key, sig) = (key?, sig?);
+    match signed_scope_bytes(env) {
+        Ok(m) => Some((key, sig, m)),
         Err(_) => {
             reasons.push(Reason::CanonicalizationFailed);
-            return false;
+            None
         }
+    }
+}
+
+/// `verify_strict` of one envelope's signature.
+pub(crate) fn check_signature(env: &Map<String, Value>, reasons: &mut Vec<Reason>) -> bool {
+    let Some((key, sig, message)) = signature_parts(env, reasons) else {
+        return false;
     };
     if key.verify_strict(&message, &sig).is_ok() {
         true

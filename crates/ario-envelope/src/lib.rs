@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod batch;
 pub mod codes;
 pub mod encoding;
 pub mod envelope;

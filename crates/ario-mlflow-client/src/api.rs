@@ -32,6 +32,7 @@ impl MlflowClient {
         let deadline = Instant::now() + self.config.timeout * (self.policy.max_retries + 1);
         let mut attempt = 0u32;
         loop {
+            self.count_request();
             let result = tokio::time::timeout(self.config.timeout, op(self.api())).await;
             let retryable = match &result {
                 Err(_) => true,

@@ -15,6 +15,8 @@ pub struct MlflowClient {
     pub(crate) http: reqwest::Client,
     pub(crate) config: TrackingConfig,
     pub(crate) policy: ario_http::RetryPolicy,
+    /// Requests sent (every attempt), shared by clones.
+    pub(crate) sent: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl MlflowClient {
@@ -60,12 +62,22 @@ impl MlflowClient {
             http,
             config,
             policy,
+            sent: Default::default(),
         })
     }
 
     /// A client configured from MLflow's environment variables.
     pub fn from_env() -> Result<Self, MlflowError> {
         Self::new(TrackingConfig::from_env()?)
+    }
+
+    /// HTTP requests this client (and its clones) sent so far, retries included.
+    pub fn requests_sent(&self) -> u64 {
+        self.sent.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_request(&self) {
+        self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The tracking URI.
@@ -86,10 +98,14 @@ impl MlflowClient {
     /// Sends with retries; a non-2xx answer becomes a typed error.
     pub(crate) async fn send(
         &self,
-        make: impl FnMut() -> RequestBuilder,
+        mut make: impl FnMut() -> RequestBuilder,
     ) -> Result<Response, MlflowError> {
         let deadline = Instant::now() + self.config.timeout * (self.policy.max_retries + 1);
-        let resp = ario_http::send_keep_last(&self.policy, self.config.timeout, deadline, make)
+        let counted = || {
+            self.count_request();
+            make()
+        };
+        let resp = ario_http::send_keep_last(&self.policy, self.config.timeout, deadline, counted)
             .await
             .map_err(|e| MlflowError::Unreachable {
                 url: self.config.tracking_uri.clone(),

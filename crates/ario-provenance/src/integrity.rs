@@ -140,8 +140,23 @@ pub(crate) async fn check_files(
 
 /// `relpath -> sha256hex` of every file below a local directory, with the
 /// same exclusions as [`checksums`] (so a faithful copy digests the same).
+/// Reads `file` to its end into `hasher` through `buf` (large reads: fewer
+/// system calls than `io::copy`'s 8 KiB).
+fn hash_into(file: &mut std::fs::File, hasher: &mut Sha256, buf: &mut [u8]) -> std::io::Result<()> {
+    use std::io::Read as _;
+    loop {
+        match file.read(buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 fn local_checksums(dir: &Path) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
+    let mut buf = vec![0u8; 1 << 20];
     for entry in walkdir::WalkDir::new(dir).follow_links(false) {
         let entry = entry.map_err(|e| e.to_string())?;
         if !entry.file_type().is_file() {
@@ -161,15 +176,17 @@ fn local_checksums(dir: &Path) -> Result<BTreeMap<String, String>, String> {
         let mut file = std::fs::File::open(entry.path())
             .map_err(|e| format!("{}: {e}", entry.path().display()))?;
         let mut hasher = Sha256::new();
-        std::io::copy(&mut file, &mut hasher)
+        hash_into(&mut file, &mut hasher, &mut buf)
             .map_err(|e| format!("{}: {e}", entry.path().display()))?;
         out.insert(rel, hex::encode(hasher.finalize()));
     }
     Ok(out)
 }
 
-/// Hashes the files of a local copy and compares them with `expected`.
-pub(crate) async fn check_local(dir: &Path, expected: Option<&str>) -> ModelFiles {
+/// Hashes the files of a local model directory (every file, by relative
+/// path, the way the anchored `ario.artifact_hash` was computed) and
+/// compares their digest with `expected`.
+pub async fn check_local(dir: &Path, expected: Option<&str>) -> ModelFiles {
     let d = dir.to_owned();
     let hashed = tokio::task::spawn_blocking(move || local_checksums(&d))
         .await

@@ -97,7 +97,7 @@ pub use decision::{Decision, DecisionOptions};
 pub use error::{ErrorKind, ProvenanceError};
 pub use event::{EventKind, Subject};
 pub use gate::{gate_outcome, Gate, GateError, GatePolicy};
-pub use integrity::{IntegrityError, IntegrityVerdict, ModelFiles};
+pub use integrity::{check_local as check_model_dir, IntegrityError, IntegrityVerdict, ModelFiles};
 pub use model::{OpenOptions, VerifiedModel};
 pub use pipeline::{signed_at_now, Committed, APP_VERSION, SPEC_VERSION};
 pub use recorder::{
