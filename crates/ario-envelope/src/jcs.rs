@@ -46,6 +46,31 @@ pub fn canonicalize_object_filtered(
     Ok(out)
 }
 
+/// Appends the canonical bytes of `value`, nested inside `depth` containers
+/// of the caller's (so the depth bound counts them), to `out`.
+///
+/// With [`append_string`] this lets a caller that knows its keys write an
+/// object's canonical bytes member by member, in RFC 8785 key order, without
+/// building the object first.
+pub fn append_value(out: &mut Vec<u8>, value: &Value, depth: usize) -> Result<(), CanonError> {
+    write_value(out, value, depth)
+}
+
+/// Appends the canonical bytes of the object `map`, nested inside `depth`
+/// containers of the caller's.
+pub fn append_object(
+    out: &mut Vec<u8>,
+    map: &Map<String, Value>,
+    depth: usize,
+) -> Result<(), CanonError> {
+    write_object(out, map, depth + 1, &|_| true)
+}
+
+/// Appends `s` as a canonical JSON string (quotes and RFC 8785 escapes).
+pub fn append_string(out: &mut Vec<u8>, s: &str) {
+    write_string(out, s)
+}
+
 /// Canonical text of `value` (the same bytes as [`canonicalize`], as a `String`).
 pub fn canonical_string(value: &Value) -> Result<String, CanonError> {
     // JCS output is UTF-8 by construction; rebuild the String without re-checking.

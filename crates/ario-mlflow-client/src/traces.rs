@@ -101,27 +101,28 @@ impl MlflowClient {
     pub async fn log_trace(&self, t: &NewTrace) -> Result<bool, MlflowError> {
         let body: types::StartTraceV3Body = serde_json::from_value(t.info_body())
             .map_err(|e| MlflowError::Decode(format!("trace info: {e}")))?;
-        let started = self
-            .call(|api| {
-                let b = body.clone();
-                async move { api.start_trace_v3(&b).await }
-            })
-            .await;
-        match started {
-            Ok(_) => {}
-            Err(MlflowError::Http { .. }) => return Ok(false),
-            Err(e) => return Err(e),
-        }
         let url = self.url("/v1/traces");
         let spans = serde_json::to_vec(&t.spans_body()).unwrap_or_default();
-        self.send(|| {
+        let start = self.call(|api| {
+            let b = body.clone();
+            async move { api.start_trace_v3(&b).await }
+        });
+        // MLflow accepts the two in either order: send them together.
+        let export = self.send(|| {
             self.http
                 .post(&url)
                 .header("Content-Type", "application/json")
                 .header("x-mlflow-experiment-id", &t.experiment_id)
                 .body(spans.clone())
-        })
-        .await?;
+        });
+        let (started, exported) = futures_util::future::join(start, export).await;
+        match started {
+            Ok(_) => {}
+            // A 2.x server has neither endpoint: no trace.
+            Err(MlflowError::Http { .. }) => return Ok(false),
+            Err(e) => return Err(e),
+        }
+        exported?;
         Ok(true)
     }
 }

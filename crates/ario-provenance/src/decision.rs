@@ -121,10 +121,7 @@ impl VerifiedModel {
         let hash = sha256_hex(&bytes);
         let trace = have_trace.then(|| trace_id.clone());
         let a = &self.anchorer;
-        let store_in = match &self.run_id {
-            Some(rid) => Some(a.mlflow().run_root(rid).await?),
-            None => None,
-        };
+        let store_in = self.run_root.clone();
         let staged = a
             .stage(PreparedEvent {
                 kind: EventKind::Prediction,

@@ -22,6 +22,26 @@
 //! # Ok(()) }
 //! ```
 //!
+//! At inference rates, a [`DecisionRecorder`] journals each decision as a
+//! Merkle leaf and returns at once; batches are anchored as one signed
+//! checkpoint each (`spec/mlflow/decisions.md`):
+//!
+//! ```no_run
+//! # use ario_provenance::{Anchorer, DecisionInput, DecisionRecorder, OpenOptions, RecorderOptions, VerifiedModel};
+//! # use serde_json::json;
+//! # async fn serve(anchorer: Anchorer) -> Result<(), ario_provenance::ProvenanceError> {
+//! let model = VerifiedModel::open(&anchorer, "models:/iris/1", OpenOptions::default()).await?;
+//! let recorder = DecisionRecorder::open(&model, RecorderOptions::default()).await?;
+//! let receipt = recorder.record(&DecisionInput {
+//!     input: json!({"sepal_length": 5.1}),
+//!     output: json!([0]),
+//!     ..Default::default()
+//! })?;
+//! println!("{} acknowledged: leaf {} of batch {}", receipt.decision_id, receipt.leaf_index, receipt.batch_seq);
+//! recorder.close().await?;
+//! # Ok(()) }
+//! ```
+//!
 //! An auditor needs only a [`Verifier`]: it holds no key, wallet or outbox.
 //! The payload builders are pure and usable alone:
 //!

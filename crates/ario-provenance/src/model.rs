@@ -37,6 +37,8 @@ pub struct VerifiedModel {
     /// Source run, when the version has one.
     pub run_id: Option<String>,
     pub(crate) experiment_id: Option<String>,
+    /// The source run's artifact root (where decisions keep their files).
+    pub(crate) run_root: Option<ario_mlflow_client::ArtifactRoot>,
     /// `Some(true)` when the files matched `ario.artifact_hash`; `None` when
     /// no hash was anchored to check them against.
     pub artifact_verified: Option<bool>,
@@ -124,10 +126,11 @@ impl VerifiedModel {
         let c = anchorer.mlflow();
         let resolved = c.resolve(&ModelUri::parse(uri)?).await?;
         let run_id = resolved.run_id.clone().filter(|r| !r.is_empty());
-        let (mut expected, mut experiment_id) = (None, None);
+        let (mut expected, mut experiment_id, mut root) = (None, None, None);
         if let Some(rid) = &run_id {
             let run = c.run(rid).await?;
             experiment_id = run.info.as_ref().and_then(|i| i.experiment_id.clone());
+            root = Some(ario_mlflow_client::records::run_root(&run)?);
             expected = run_tags(&run).get(tags::ARTIFACT_HASH).cloned();
         }
         if expected.is_none() && opts.require_verified {
@@ -164,6 +167,7 @@ impl VerifiedModel {
             version: resolved.version.clone(),
             run_id,
             experiment_id,
+            run_root: root,
             artifact_verified,
             expected,
             local_dir,

@@ -86,21 +86,63 @@ pub struct OutboxError {
 #[derive(Debug, Clone)]
 pub struct Outbox {
     path: PathBuf,
+    /// One connection for the process, opened (and the schema set up) once.
+    conn: std::sync::Arc<std::sync::Mutex<Connection>>,
 }
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// Opens the database and sets up its schema (WAL, `synchronous=FULL`).
+fn connect(path: &Path) -> rusqlite::Result<Connection> {
+    let c = Connection::open(path)?;
+    c.busy_timeout(Duration::from_secs(30))?;
+    c.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+         CREATE TABLE IF NOT EXISTS outbox (
+           event_id TEXT PRIMARY KEY, event_type TEXT NOT NULL, envelope TEXT NOT NULL,
+           writeback TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+           last_error TEXT, tx_id TEXT, receipt TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);",
+    )
+    ?;
+    // Added later: the signed data item, and the upload lease.
+    let has_item: bool = c.query_row(
+        "SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'item'",
+        [],
+        |r| r.get::<_, i64>(0),
+    )? > 0;
+    if !has_item {
+        c.execute_batch(
+            "ALTER TABLE outbox ADD COLUMN item BLOB;
+             ALTER TABLE outbox ADD COLUMN lease_owner TEXT;
+             ALTER TABLE outbox ADD COLUMN lease_until INTEGER;",
+        )?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok(c)
+}
+
 impl Outbox {
     /// Opens (creating when missing) the outbox at `path`.
     pub fn open(path: impl Into<PathBuf>) -> Result<Self, OutboxError> {
-        let ob = Outbox { path: path.into() };
-        if let Some(parent) = ob.path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| ob.err(e))?;
+        let path = path.into();
+        let err = |e: &dyn std::fmt::Display| OutboxError {
+            path: path.clone(),
+            detail: e.to_string(),
+        };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| err(&e))?;
         }
-        ob.conn()?;
-        Ok(ob)
+        let conn = connect(&path).map_err(|e| err(&e))?;
+        Ok(Outbox {
+            path,
+            conn: std::sync::Arc::new(std::sync::Mutex::new(conn)),
+        })
     }
 
     /// The database file.
@@ -115,41 +157,10 @@ impl Outbox {
         }
     }
 
-    fn conn(&self) -> Result<Connection, OutboxError> {
-        let c = Connection::open(&self.path).map_err(|e| self.err(e))?;
-        c.busy_timeout(Duration::from_secs(30))
-            .map_err(|e| self.err(e))?;
-        c.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
-             CREATE TABLE IF NOT EXISTS outbox (
-               event_id TEXT PRIMARY KEY, event_type TEXT NOT NULL, envelope TEXT NOT NULL,
-               writeback TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-               last_error TEXT, tx_id TEXT, receipt TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);",
-        )
-        .map_err(|e| self.err(e))?;
-        // Added later: the signed data item, and the upload lease.
-        let has_item: bool = c
-            .query_row(
-                "SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'item'",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .map_err(|e| self.err(e))?
-            > 0;
-        if !has_item {
-            c.execute_batch(
-                "ALTER TABLE outbox ADD COLUMN item BLOB;
-                 ALTER TABLE outbox ADD COLUMN lease_owner TEXT;
-                 ALTER TABLE outbox ADD COLUMN lease_until INTEGER;",
-            )
-            .map_err(|e| self.err(e))?;
-        }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            let _ = std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(0o600));
-        }
-        Ok(c)
+    /// The process's connection (a poisoned lock still holds a usable
+    /// connection: SQLite rolled back whatever the panicking holder did).
+    fn conn(&self) -> Result<std::sync::MutexGuard<'_, Connection>, OutboxError> {
+        Ok(self.conn.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Records a freshly signed envelope as pending (durably, before upload),

@@ -288,21 +288,31 @@ pub fn alias_set(
 /// `{"features": …}` — arrays as they are, strings as the list of their
 /// characters (Python iterates them), scalars as themselves.
 pub fn input_hash(input: &Value) -> Result<String, CanonError> {
-    let wrapped = match input {
-        Value::Object(_) => input.clone(),
-        Value::String(s) => serde_json::json!({
-            "features": s.chars().map(|c| Value::String(c.to_string())).collect::<Vec<_>>()
-        }),
-        other => serde_json::json!({ "features": other }),
-    };
-    Ok(sha256_hex(&canonicalize(&wrapped)?))
+    match input {
+        Value::Object(_) => Ok(sha256_hex(&canonicalize(input)?)),
+        Value::String(s) => wrapped_hash(
+            "features",
+            &Value::Array(s.chars().map(|c| Value::String(c.to_string())).collect()),
+        ),
+        other => wrapped_hash("features", other),
+    }
+}
+
+/// `sha256hex(JCS({key: value}))`, without copying `value`: the canonical
+/// bytes of a one-member object are `{"key":` + JCS(value) + `}`.
+fn wrapped_hash(key: &str, value: &Value) -> Result<String, CanonError> {
+    let mut out = Vec::with_capacity(128);
+    out.push(b'{');
+    ario_envelope::jcs::append_string(&mut out, key);
+    out.push(b':');
+    ario_envelope::jcs::append_value(&mut out, value, 1)?;
+    out.push(b'}');
+    Ok(sha256_hex(&out))
 }
 
 /// The plugin's `output_hash`: `sha256hex(JCS({"prediction": output}))`.
 pub fn output_hash(output: &Value) -> Result<String, CanonError> {
-    Ok(sha256_hex(&canonicalize(
-        &serde_json::json!({ "prediction": output }),
-    )?))
+    wrapped_hash("prediction", output)
 }
 
 /// Everything a `prediction` payload is made of.

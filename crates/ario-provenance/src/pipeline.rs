@@ -147,11 +147,13 @@ impl Anchorer {
                 (ArtifactFile::Payload, ev.payload_bytes.clone()),
                 (ArtifactFile::Proof, pretty(&envelope.to_value())),
             ];
-            for (file, bytes) in files {
-                if let Some(path) = artifact_path(ev.kind, id, file) {
-                    c.upload_artifact(root, &path, bytes).await?;
-                }
-            }
+            // Both files at once: they are independent, and every round
+            // trip here is on the caller's path.
+            let uploads = files.into_iter().filter_map(|(file, bytes)| {
+                let path = artifact_path(ev.kind, id, file)?;
+                Some(async move { c.upload_artifact(root, &path, bytes).await })
+            });
+            futures_util::future::try_join_all(uploads).await?;
         }
         for (target, k, v) in &ev.pre_tags {
             c.set_tag(target, k, v).await?;

@@ -96,6 +96,8 @@ pub(crate) fn build_release() -> anyhow::Result<()> {
             "--locked",
             "-p",
             "ar-io-mlflow",
+            "--bin",
+            "ar-io-mlflow",
         ])
         .args(["-p", "ario-provenance", "--example", "bench_record"])
         .args(["--example", "bench_hash", "--example", "bench_verify_run"])

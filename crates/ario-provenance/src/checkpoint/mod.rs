@@ -43,20 +43,37 @@ pub struct DecisionFields {
 
 /// The canonical bytes of a decision record: JCS of
 /// `{schema, decision_id, input_hash, output_hash, decided_at[, latency_ms][, metadata]}`.
+///
+/// Written member by member in RFC 8785 key order (the hot path of the
+/// recorder); a property test holds it equal to canonicalizing the object.
 pub fn record_bytes(id: &DecisionId, f: &DecisionFields) -> Result<Vec<u8>, CanonError> {
-    let mut m = Map::new();
-    m.insert("schema".into(), DECISION_SCHEMA.into());
-    m.insert("decision_id".into(), id.to_string().into());
-    m.insert("input_hash".into(), f.input_hash.clone().into());
-    m.insert("output_hash".into(), f.output_hash.clone().into());
-    m.insert("decided_at".into(), f.decided_at.clone().into());
+    use ario_envelope::jcs::{append_object, append_string, append_value};
+    let mut out = Vec::with_capacity(320);
+    let member = |out: &mut Vec<u8>, first: bool, key: &str| {
+        out.push(if first { b'{' } else { b',' });
+        append_string(out, key);
+        out.push(b':');
+    };
+    member(&mut out, true, "decided_at");
+    append_string(&mut out, &f.decided_at);
+    member(&mut out, false, "decision_id");
+    append_string(&mut out, &id.to_string());
+    member(&mut out, false, "input_hash");
+    append_string(&mut out, &f.input_hash);
     if let Some(n) = f.latency_ms.and_then(serde_json::Number::from_f64) {
-        m.insert("latency_ms".into(), Value::Number(n));
+        member(&mut out, false, "latency_ms");
+        append_value(&mut out, &Value::Number(n), 1)?;
     }
     if !f.metadata.is_empty() {
-        m.insert("metadata".into(), Value::Object(f.metadata.clone()));
+        member(&mut out, false, "metadata");
+        append_object(&mut out, &f.metadata, 1)?;
     }
-    canonicalize(&Value::Object(m))
+    member(&mut out, false, "output_hash");
+    append_string(&mut out, &f.output_hash);
+    member(&mut out, false, "schema");
+    append_string(&mut out, DECISION_SCHEMA);
+    out.push(b'}');
+    Ok(out)
 }
 
 /// The Merkle leaf hash of a record: `SHA-256(0x00 ‖ JCS(record))`.
@@ -157,6 +174,25 @@ impl BatchFile {
                 .collect(),
         }
     }
+    /// The JSON bytes of the batch file over records given as canonical
+    /// bytes (each a JSON object), without parsing them: the same document
+    /// as serializing [`BatchFile::new`] of them.
+    pub fn encode(stream_id: &StreamId, batch_seq: u64, records: &[Vec<u8>]) -> Vec<u8> {
+        let size: usize = records.iter().map(|r| r.len() + 1).sum();
+        let mut out = Vec::with_capacity(size + 128);
+        out.extend_from_slice(format!("{{\"batch_seq\":{batch_seq},\"records\":[").as_bytes());
+        for (i, r) in records.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(r);
+        }
+        out.extend_from_slice(
+            format!("],\"schema\":\"{BATCH_SCHEMA}\",\"stream_id\":\"{stream_id}\"}}").as_bytes(),
+        );
+        out
+    }
+
     /// The leaf hashes, recomputed from the records.
     pub fn leaves(&self) -> Result<Vec<Hash>, CanonError> {
         self.records

@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 use super::*;
 use proptest::prelude::*;
+use serde_json::json;
 
 fn stream() -> StreamId {
     "00112233445566ff".parse().unwrap()
@@ -67,6 +68,19 @@ fn the_checkpoint_payload_round_trips_and_carries_its_event_type() {
 }
 
 #[test]
+fn the_encoded_batch_file_is_the_serialized_one() {
+    let recs = records(4, 3);
+    let encoded: Value = serde_json::from_slice(&BatchFile::encode(&stream(), 4, &recs)).unwrap();
+    let serialized = serde_json::to_value(BatchFile::new(stream(), 4, &recs)).unwrap();
+    assert_eq!(encoded, serialized);
+    let file: BatchFile = serde_json::from_value(encoded).unwrap();
+    assert_eq!(
+        file.leaves().unwrap(),
+        recs.iter().map(|r| leaf_of(r)).collect::<Vec<_>>()
+    );
+}
+
+#[test]
 fn an_intact_batch_reproduces_its_checkpoint() {
     let recs = records(1, 5);
     let cp = checkpoint(1, &recs);
@@ -129,5 +143,47 @@ proptest! {
             let other = leaves[((i + 1) % n) as usize];
             prop_assert_eq!(p.holds(&other, &root), n == 1);
         }
+    }
+}
+
+/// The record as an object, canonicalized the general way.
+fn record_by_map(id: &DecisionId, f: &DecisionFields) -> Vec<u8> {
+    let mut m = Map::new();
+    m.insert("schema".into(), DECISION_SCHEMA.into());
+    m.insert("decision_id".into(), id.to_string().into());
+    m.insert("input_hash".into(), f.input_hash.clone().into());
+    m.insert("output_hash".into(), f.output_hash.clone().into());
+    m.insert("decided_at".into(), f.decided_at.clone().into());
+    if let Some(n) = f.latency_ms.and_then(serde_json::Number::from_f64) {
+        m.insert("latency_ms".into(), Value::Number(n));
+    }
+    if !f.metadata.is_empty() {
+        m.insert("metadata".into(), Value::Object(f.metadata.clone()));
+    }
+    ario_envelope::jcs::canonicalize(&Value::Object(m)).unwrap()
+}
+
+proptest! {
+    #[test]
+    fn the_record_writer_is_jcs_of_the_record(
+        text in "\\PC{0,12}",
+        key in "[a-z\u{e000}-\u{e010}\u{1f600}]{1,4}",
+        latency in proptest::option::of(-1e6f64..1e6),
+        leaf in any::<u64>(),
+    ) {
+        let id = DecisionId { stream_id: stream(), batch_seq: 3, leaf_index: leaf };
+        let mut metadata = Map::new();
+        if !text.is_empty() {
+            metadata.insert(key.clone(), json!({"note": text, "n": [1.5, null, true]}));
+            metadata.insert("z".into(), json!(text));
+        }
+        let f = DecisionFields {
+            input_hash: text.clone(),
+            output_hash: "b".repeat(64),
+            decided_at: format!("2026-12-02T08:00:00.{leaf:06}Z"),
+            latency_ms: latency,
+            metadata,
+        };
+        prop_assert_eq!(record_bytes(&id, &f).unwrap(), record_by_map(&id, &f));
     }
 }

@@ -42,12 +42,24 @@ pub(crate) enum Job {
 #[derive(Debug, Clone)]
 pub(crate) struct Closed {
     pub(crate) seq: u64,
+    /// Left open by another process (its segment is read with full checks).
+    pub(crate) recovered: bool,
 }
 
 impl Closed {
+    /// A batch this recorder filled.
+    pub(crate) fn own(seq: u64) -> Self {
+        Closed {
+            seq,
+            recovered: false,
+        }
+    }
     /// A batch found open by a restarted recorder.
     pub(crate) fn recovered(seq: u64) -> Self {
-        Closed { seq }
+        Closed {
+            seq,
+            recovered: true,
+        }
     }
 }
 
@@ -150,7 +162,12 @@ impl Closer {
     async fn checkpoint(&self, c: &Closed) -> Result<(), ProvenanceError> {
         let seq = c.seq;
         self.journal.sync_segment(seq).map_err(local)?;
-        let records = self.journal.read_segment(seq).map_err(local)?;
+        let records = if c.recovered {
+            self.journal.read_segment(seq)
+        } else {
+            self.journal.read_own_segment(seq)
+        }
+        .map_err(local)?;
         let leaves: Vec<Hash> = records.iter().map(|r| leaf_of(r)).collect();
         let decided = |r: Option<&Vec<u8>>| {
             r.and_then(|b| serde_json::from_slice::<Value>(b).ok())
@@ -176,13 +193,12 @@ impl Closer {
         let payload_hash = sha256_hex(&bytes);
         let root = self.run_root().await?;
         let folder = batch_folder(self.stream.as_str(), seq);
-        let file = BatchFile::new(self.stream.clone(), seq, &records);
         if let Some(path) = artifact_path(
             EventKind::DecisionCheckpoint,
             &folder,
             ArtifactFile::Decisions,
         ) {
-            let body = serde_json::to_vec(&file).unwrap_or_default();
+            let body = BatchFile::encode(&self.stream, seq, &records);
             self.anchorer
                 .mlflow()
                 .upload_artifact(&root, &path, body)

@@ -12,7 +12,9 @@
 //! checkpoints every batch left open.
 
 mod close;
+mod error;
 mod journal;
+mod receipt;
 mod trace;
 
 use std::io::Write;
@@ -21,8 +23,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ario_envelope::merkle::Hash;
-use serde::Serialize;
-use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
 use crate::checkpoint::{leaf_of, record_bytes, BatchModel, DecisionFields, DecisionId, StreamId};
@@ -33,6 +33,8 @@ use close::{Closed, Closer, Job};
 use journal::Journal;
 
 pub use close::{ProofState, Stats};
+pub use error::RecorderError;
+pub use receipt::{DecisionInput, DecisionReceipt};
 
 /// Default decisions per batch: a batch file of about 2.5 MiB.
 pub const DEFAULT_BATCH_SIZE: usize = 8192;
@@ -68,94 +70,6 @@ impl Default for RecorderOptions {
             trace_each: false,
         }
     }
-}
-
-/// Why the recorder could not record or recover.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RecorderError {
-    /// A journal file could not be read or written.
-    #[error("journal file {path}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        error: std::io::Error,
-    },
-    /// A journal file is not what the recorder wrote.
-    #[error("journal file {path} is damaged: {why}")]
-    Corrupt {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        why: String,
-    },
-    /// The directory records decisions of another model version.
-    #[error("recorder directory {dir} belongs to model {holds}")]
-    ForeignDirectory {
-        /// The directory.
-        dir: PathBuf,
-        /// The model version it belongs to.
-        holds: String,
-    },
-    /// A checkpointed batch's marker is missing, so the chain cannot continue.
-    #[error(
-        "the checkpoint marker of batch {batch_seq} is missing; the chain cannot be continued"
-    )]
-    ChainGap {
-        /// The batch.
-        batch_seq: u64,
-    },
-    /// The model has no source run to keep the batch files in.
-    #[error(
-        "model {model_uri} has no source run; batched decisions need one to keep their batch files"
-    )]
-    NoRun {
-        /// The model.
-        model_uri: String,
-    },
-    /// An input or output cannot be canonicalized.
-    #[error("cannot canonicalize the decision")]
-    Canon(#[from] ario_envelope::jcs::CanonError),
-    /// The recorder was closed.
-    #[error("the recorder is closed")]
-    Closed,
-}
-
-/// What `record` returns at once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DecisionReceipt {
-    /// `{stream}-{batch}-{leaf}`.
-    pub decision_id: String,
-    /// The batch.
-    pub batch_seq: u64,
-    /// The leaf within it.
-    pub leaf_index: u64,
-    /// `SHA-256(0x00 ‖ JCS(record))`, hex.
-    pub leaf_hash: String,
-    /// The plugin's input hash.
-    pub input_hash: String,
-    /// The plugin's output hash.
-    pub output_hash: String,
-    /// When it was recorded.
-    pub decided_at: String,
-    /// The MLflow trace being written for it (`trace_each` only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub trace_id: Option<String>,
-}
-
-/// One decision to record.
-#[derive(Debug, Clone, Default)]
-pub struct DecisionInput {
-    /// The model input.
-    pub input: Value,
-    /// The model output.
-    pub output: Value,
-    /// Caller metadata.
-    pub metadata: Map<String, Value>,
-    /// Inference latency, when measured.
-    pub latency_ms: Option<f64>,
 }
 
 /// The batch being filled.
@@ -453,7 +367,7 @@ impl Inner {
             return Ok(());
         }
         self.jobs
-            .send(Job::Close(Closed { seq: b.seq }))
+            .send(Job::Close(Closed::own(b.seq)))
             .map_err(|_| RecorderError::Closed)
     }
 
@@ -475,6 +389,3 @@ impl Inner {
         }
     }
 }
-
-#[cfg(test)]
-mod tests;
