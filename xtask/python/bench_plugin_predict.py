@@ -40,6 +40,9 @@ import threading
 import time
 import warnings
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from plugin_peer import engine, plugin_version, signed_only  # noqa: E402
+
 ROW = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
 
 
@@ -67,28 +70,6 @@ def nearest_rank(sorted_vals, p):
     """Nearest-rank percentile: the ceil(p/100 * n)-th smallest value."""
     k = max(1, math.ceil(p / 100.0 * len(sorted_vals)))
     return sorted_vals[k - 1]
-
-
-def engine():
-    from ario_mlflow.proof import ProofEngine
-    d = os.path.join(os.path.expanduser("~"), "plugin-keys")
-    return ProofEngine(os.path.join(d, "private.json"), os.path.join(d, "public.json"))
-
-
-def signed_only():
-    from ario_mlflow.arweave import ArweaveAnchor
-    a = ArweaveAnchor()
-    a.enabled = False
-    return a
-
-
-def plugin_version():
-    try:
-        import importlib.metadata
-        return importlib.metadata.version("ar-io-mlflow")
-    except Exception:
-        import ario_mlflow
-        return getattr(ario_mlflow, "__version__", None)
 
 
 def bench(args):

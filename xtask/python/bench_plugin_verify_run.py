@@ -48,6 +48,9 @@ import time
 import warnings
 from urllib.parse import urlsplit
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from plugin_peer import plugin_version  # noqa: E402
+
 
 class Router:
     """Rewrites https://GATEWAY/ to http://GATEWAY/ and counts requests by host:port."""
@@ -83,15 +86,6 @@ def netloc_of(uri):
     if u.scheme not in ("http", "https") or not u.hostname:
         raise SystemExit(f"MLFLOW_TRACKING_URI must be an http(s) URL, got {uri!r}")
     return u.netloc
-
-
-def plugin_version():
-    try:
-        import importlib.metadata
-        return importlib.metadata.version("ar-io-mlflow")
-    except Exception:
-        import ario_mlflow
-        return getattr(ario_mlflow, "__version__", None)
 
 
 def same_or_list(xs):

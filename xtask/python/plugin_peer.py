@@ -41,6 +41,15 @@ def signed_only():
     return a
 
 
+def plugin_version():
+    try:
+        import importlib.metadata
+        return importlib.metadata.version("ar-io-mlflow")
+    except Exception:
+        import ario_mlflow
+        return getattr(ario_mlflow, "__version__", None)
+
+
 def lifecycle(args):
     warnings.filterwarnings("ignore")
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

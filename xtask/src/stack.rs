@@ -85,3 +85,41 @@ pub(crate) fn start_devnet(cli: &Path, data: &Path) -> anyhow::Result<(Guard, St
         .to_owned();
     Ok((guard, url))
 }
+
+/// MLflow (with the peers' Python) and a devnet on loopback, fresh under
+/// `work`, with the CLI at `cli` driven against them and `work/home` as its
+/// home. Both stop when this is dropped.
+pub(crate) struct Stack {
+    pub(crate) server: ario_test_support::MlflowServer,
+    _devnet: Guard,
+    pub(crate) devnet_url: String,
+    pub(crate) env: Env,
+}
+
+impl Stack {
+    pub(crate) fn start(python: &Path, cli: PathBuf, work: &Path) -> anyhow::Result<Self> {
+        let _ = std::fs::remove_dir_all(work);
+        std::fs::create_dir_all(work)?;
+        std::env::set_var("ARIO_PEER_PYTHON", python);
+        let server = ario_test_support::MlflowServer::start(python).map_err(anyhow::Error::msg)?;
+        let (devnet, devnet_url) = start_devnet(&cli, &work.join("devnet"))?;
+        let vars = vec![
+            ("MLFLOW_TRACKING_URI".to_owned(), server.url().to_owned()),
+            ("ARIO_MLFLOW_DEVNET".to_owned(), devnet_url.clone()),
+            (
+                "ARIO_MLFLOW_HOME".to_owned(),
+                work.join("home").display().to_string(),
+            ),
+        ];
+        Ok(Stack {
+            server,
+            _devnet: devnet,
+            devnet_url,
+            env: Env {
+                cli,
+                echo: false,
+                vars,
+            },
+        })
+    }
+}

@@ -4,22 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Command, Stdio};
+mod common;
+
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use ario_devnet::{Devnet, DevnetOptions, Faults};
 use ario_test_support::{mlflow, unique};
-
-fn cli(mlflow: &str, devnet: &str, home: &std::path::Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ar-io-mlflow"));
-    c.env("MLFLOW_TRACKING_URI", mlflow)
-        .env("ARIO_MLFLOW_DEVNET", devnet)
-        .env("ARIO_MLFLOW_HOME", home)
-        .env("NO_COLOR", "1")
-        .env_remove("ARIO_MLFLOW_SIGNING_KEY")
-        .env_remove("ARIO_MLFLOW_ARWEAVE_WALLET");
-    c
-}
+use common::cli;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sigkill_during_the_upload_then_retry_anchors_each_event_once() {

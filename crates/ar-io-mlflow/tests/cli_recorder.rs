@@ -5,23 +5,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
 use ario_devnet::{Devnet, DevnetOptions};
 use ario_test_support::{mlflow, unique, MlflowServer};
+use common::cli;
 use serde_json::Value;
-
-fn cli(mlflow: &str, devnet: &str, home: &std::path::Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ar-io-mlflow"));
-    c.env("MLFLOW_TRACKING_URI", mlflow)
-        .env("ARIO_MLFLOW_DEVNET", devnet)
-        .env("ARIO_MLFLOW_HOME", home)
-        .env("NO_COLOR", "1")
-        .env_remove("ARIO_MLFLOW_SIGNING_KEY")
-        .env_remove("ARIO_MLFLOW_ARWEAVE_WALLET");
-    c
-}
 
 fn ok(out: std::process::Output) -> String {
     let text = String::from_utf8_lossy(&out.stdout).into_owned();

@@ -162,19 +162,7 @@ async fn our_proofs_verify_with_the_plugin_and_the_kernel() {
         .anchor_run(run_id, &AnchorRunOptions::default())
         .await
         .unwrap();
-    let name = ario_test_support::unique("rust-made");
-    p.ensure_registered_model(&name).await.unwrap();
-    let (mv, h) = p
-        .create_model_version(
-            &name,
-            &format!("runs:/{run_id}/model"),
-            Some(run_id),
-            BTreeMap::new(),
-        )
-        .await
-        .unwrap();
-    let version = mv.version;
-    common::assert_anchored(&h).await;
+    let (name, version) = common::register(p, run_id, "rust-made").await;
     let (_, h) = p
         .transition_stage(&name, &version, "Production", false, BTreeMap::new())
         .await

@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ario_devnet::Faults;
@@ -26,19 +25,8 @@ async fn model(f: &common::Fixture) -> VerifiedModel {
     p.anchor_run(run_id, &AnchorRunOptions::default())
         .await
         .unwrap();
-    let name = ario_test_support::unique("iris-rec");
-    p.ensure_registered_model(&name).await.unwrap();
-    let (mv, h) = p
-        .create_model_version(
-            &name,
-            &format!("runs:/{run_id}/model"),
-            Some(run_id),
-            BTreeMap::new(),
-        )
-        .await
-        .unwrap();
-    common::assert_anchored(&h).await;
-    let uri = format!("models:/{name}/{}", mv.version);
+    let (name, version) = common::register(p, run_id, "iris-rec").await;
+    let uri = format!("models:/{name}/{version}");
     VerifiedModel::open(p, &uri, OpenOptions::default())
         .await
         .unwrap()

@@ -87,19 +87,7 @@ async fn every_insider_tampering_is_caught_for_its_own_reason() {
         .await
         .unwrap();
     let tx = a.committed.unwrap().tx_id().unwrap().to_owned();
-    let name = ario_test_support::unique("tamper");
-    p.ensure_registered_model(&name).await.unwrap();
-    let (mv, h) = p
-        .create_model_version(
-            &name,
-            &format!("runs:/{run_id}/model"),
-            Some(&run_id),
-            BTreeMap::new(),
-        )
-        .await
-        .unwrap();
-    let version = mv.version;
-    common::assert_anchored(&h).await;
+    let (name, version) = common::register(p, &run_id, "tamper").await;
     let (_, h) = p
         .transition_stage(&name, &version, "Staging", false, BTreeMap::new())
         .await

@@ -6,12 +6,11 @@
 use std::process::Command;
 
 use anyhow::Context as _;
-use ario_test_support::MlflowServer;
 use serde_json::Value;
 
 use super::{example, json_line, num, Args, Row};
 use crate::peers::Peers;
-use crate::stack::{start_devnet, Env};
+use crate::stack::Stack;
 use crate::util::root;
 
 /// Decisions of the slow, per-decision paths.
@@ -23,23 +22,12 @@ const PACED_SECONDS: usize = 20;
 pub(crate) fn run(peers: &Peers, args: &Args) -> anyhow::Result<Vec<Row>> {
     eprintln!("[bench] decisions: starting MLflow and the devnet");
     let work = root().join("target/bench/decisions");
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work)?;
-    std::env::set_var("ARIO_PEER_PYTHON", &peers.python);
-    let server = MlflowServer::start(&peers.python).map_err(anyhow::Error::msg)?;
-    let cli = root().join("target/release/ar-io-mlflow");
-    let (_devnet, devnet_url) = start_devnet(&cli, &work.join("devnet"))?;
-    let home = work.join("home");
-    let vars = vec![
-        ("MLFLOW_TRACKING_URI".to_owned(), server.url().to_owned()),
-        ("ARIO_MLFLOW_DEVNET".to_owned(), devnet_url.clone()),
-        ("ARIO_MLFLOW_HOME".to_owned(), home.display().to_string()),
-    ];
-    let env = Env {
-        cli,
-        echo: false,
-        vars: vars.clone(),
-    };
+    let stack = Stack::start(
+        &peers.python,
+        root().join("target/release/ar-io-mlflow"),
+        &work,
+    )?;
+    let (server, env, vars) = (&stack.server, &stack.env, &stack.env.vars);
     let logged = server
         .python("log_trivial_model.py", &["--experiment", "bench-decisions"])
         .map_err(anyhow::Error::msg)?;

@@ -5,12 +5,11 @@
 use std::process::Command;
 
 use anyhow::Context as _;
-use ario_test_support::MlflowServer;
 use serde_json::Value;
 
 use super::{example, json_line, num, Row};
 use crate::peers::Peers;
-use crate::stack::{start_devnet, Env};
+use crate::stack::Stack;
 use crate::util::root;
 
 /// Gateway requests the devnet has logged so far.
@@ -35,25 +34,17 @@ fn gateway_requests(devnet: &str) -> Option<usize> {
 pub(crate) fn run(peers: &Peers) -> anyhow::Result<Vec<Row>> {
     eprintln!("[bench] verify run: ours against the Python plugin's");
     let work = root().join("target/bench/verify-run");
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work)?;
-    std::env::set_var("ARIO_PEER_PYTHON", &peers.python);
-    let server = MlflowServer::start(&peers.python).map_err(anyhow::Error::msg)?;
-    let cli = root().join("target/release/ar-io-mlflow");
-    let (_devnet, devnet_url) = start_devnet(&cli, &work.join("devnet"))?;
-    let vars = vec![
-        ("MLFLOW_TRACKING_URI".to_owned(), server.url().to_owned()),
-        ("ARIO_MLFLOW_DEVNET".to_owned(), devnet_url.clone()),
-        (
-            "ARIO_MLFLOW_HOME".to_owned(),
-            work.join("home").display().to_string(),
-        ),
-    ];
-    let env = Env {
-        cli,
-        echo: false,
-        vars: vars.clone(),
-    };
+    let stack = Stack::start(
+        &peers.python,
+        root().join("target/release/ar-io-mlflow"),
+        &work,
+    )?;
+    let (server, env, vars, devnet_url) = (
+        &stack.server,
+        &stack.env,
+        &stack.env.vars,
+        &stack.devnet_url,
+    );
     let logged = server
         .python("log_iris_run.py", &["--experiment", "bench-verify"])
         .map_err(anyhow::Error::msg)?;
@@ -61,7 +52,7 @@ pub(crate) fn run(peers: &Peers) -> anyhow::Result<Vec<Row>> {
     env.ok(&["anchor", "run", &run_id])?;
 
     let repeat = 5;
-    let before = gateway_requests(&devnet_url);
+    let before = gateway_requests(devnet_url);
     let ours = json_line(
         &Command::new(example("bench_verify_run"))
             .args(["--run", &run_id, "--repeat", &repeat.to_string()])
@@ -72,7 +63,7 @@ pub(crate) fn run(peers: &Peers) -> anyhow::Result<Vec<Row>> {
         ours["verified"] == true,
         "our verify run did not verify: {ours}"
     );
-    let after = gateway_requests(&devnet_url);
+    let after = gateway_requests(devnet_url);
     let host = devnet_url.trim_start_matches("http://").to_owned();
     let pyhome = work.join("pyhome");
     std::fs::create_dir_all(&pyhome)?;

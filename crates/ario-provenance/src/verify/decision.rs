@@ -298,15 +298,7 @@ mod tests {
     fn a_decision_is_verified_only_when_every_row_passed() {
         use Outcome::*;
         let all = [Pass, Fail, Undetermined, Pending, NotApplicable];
-        let cps = [
-            Status::Verified,
-            Status::Failed,
-            Status::NotAnchored,
-            Status::Malformed,
-            Status::Unavailable,
-            Status::Undetermined,
-        ];
-        for cp in cps {
+        for cp in Status::ALL {
             for a in all {
                 for b in all {
                     let s = decision_status(cp, &[r(a), r(b)]);

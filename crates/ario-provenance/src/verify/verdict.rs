@@ -54,6 +54,16 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status.
+    pub const ALL: [Status; 6] = [
+        Status::Verified,
+        Status::Failed,
+        Status::NotAnchored,
+        Status::Malformed,
+        Status::Unavailable,
+        Status::Undetermined,
+    ];
+
     /// 0 verified, 1 failed, 2 not anchored or malformed, 3 unavailable or undetermined.
     pub fn exit_code(self) -> u8 {
         match self {

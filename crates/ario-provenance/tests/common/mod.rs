@@ -93,3 +93,21 @@ pub async fn assert_anchored(h: &ario_provenance::AnchorHandle) {
         h.status()
     );
 }
+
+/// Registers the model a run logged (`runs:/<run>/model`) under a fresh
+/// name and waits for its registration anchor; returns (name, version).
+pub async fn register(p: &Anchorer, run_id: &str, prefix: &str) -> (String, String) {
+    let name = ario_test_support::unique(prefix);
+    p.ensure_registered_model(&name).await.unwrap();
+    let (mv, h) = p
+        .create_model_version(
+            &name,
+            &format!("runs:/{run_id}/model"),
+            Some(run_id),
+            std::collections::BTreeMap::new(),
+        )
+        .await
+        .unwrap();
+    assert_anchored(&h).await;
+    (name, mv.version)
+}
