@@ -59,6 +59,8 @@ const MATRIX_RUNS: &[&[&str]] = &[
         "ario-provenance",
         "--test",
         "lifecycle",
+        "--test",
+        "recorder",
         "-p",
         "ar-io-mlflow",
         "--test",
