@@ -77,8 +77,14 @@ impl MlflowClient {
             }
             ApiError::UnexpectedResponse(resp) => crate::client::error_from(resp).await,
             ApiError::InvalidResponsePayload(bytes, err) => {
-                // An HTML page (unknown route on this server version) or a shape we did not expect.
-                if bytes.starts_with(b"<") {
+                // MLflow's authentication answers in text; an HTML page means
+                // an unknown route on this server version.
+                if let Some(status) = crate::error::auth_refusal(&bytes) {
+                    MlflowError::Unauthorized {
+                        url: self.config.tracking_uri.clone(),
+                        status,
+                    }
+                } else if bytes.starts_with(b"<") {
                     MlflowError::Http { status: 404 }
                 } else {
                     MlflowError::Decode(err.to_string())

@@ -134,6 +134,13 @@ impl MlflowClient {
 /// Turns an error answer into [`MlflowError`] (MLflow JSON, or an HTML page).
 pub(crate) async fn error_from(resp: Response) -> MlflowError {
     let status = resp.status().as_u16();
+    if matches!(status, 401 | 403) {
+        let url = resp.url();
+        return MlflowError::Unauthorized {
+            url: format!("{}://{}", url.scheme(), url.authority()),
+            status,
+        };
+    }
     let body = ario_http::read_capped(resp, 64 * 1024)
         .await
         .unwrap_or_default();

@@ -20,6 +20,15 @@ pub enum MlflowError {
         /// HTTP status.
         status: u16,
     },
+    /// MLflow's authentication refused the request: no credentials, wrong
+    /// ones (401), or a user without permission for it (403).
+    #[error("MLflow at {url} refused the request (HTTP {status}): {}", auth_hint(*status))]
+    Unauthorized {
+        /// The tracking URI.
+        url: String,
+        /// 401 or 403.
+        status: u16,
+    },
     /// The server could not be reached (after retries).
     #[error("MLflow at {url} is unreachable: {detail}")]
     Unreachable {
@@ -55,6 +64,26 @@ pub enum MlflowError {
     UnsafePath(String),
 }
 
+fn auth_hint(status: u16) -> &'static str {
+    if status == 403 {
+        "the user has no permission for this (ask an MLflow admin to grant it)"
+    } else {
+        "credentials are missing or wrong; set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN)"
+    }
+}
+
+/// The status of MLflow's authentication refusals, recognised by their
+/// fixed bodies where the status itself was not kept (`basic-auth` app).
+pub(crate) fn auth_refusal(body: &[u8]) -> Option<u16> {
+    if body.starts_with(b"You are not authenticated") {
+        Some(401)
+    } else if body == b"Permission denied" {
+        Some(403)
+    } else {
+        None
+    }
+}
+
 impl MlflowError {
     /// MLflow's error code, when there is one.
     pub fn error_code(&self) -> Option<&str> {
@@ -71,5 +100,27 @@ impl MlflowError {
                 self,
                 MlflowError::Api { status: 404, .. } | MlflowError::Http { status: 404 }
             )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mlflow_auth_refusals_are_recognised_and_say_what_to_do() {
+        assert_eq!(auth_refusal(b"You are not authenticated. Please see https://www.mlflow.org/docs/latest/auth/index.html#authenticating-to-mlflow on how to authenticate."), Some(401));
+        assert_eq!(auth_refusal(b"Permission denied"), Some(403));
+        assert_eq!(auth_refusal(b"<html>Not Found</html>"), None);
+        let e = MlflowError::Unauthorized {
+            url: "http://m".into(),
+            status: 401,
+        };
+        assert!(e.to_string().contains("MLFLOW_TRACKING_PASSWORD"));
+        let e = MlflowError::Unauthorized {
+            url: "http://m".into(),
+            status: 403,
+        };
+        assert!(e.to_string().contains("no permission"));
     }
 }

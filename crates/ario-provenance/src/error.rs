@@ -150,7 +150,8 @@ impl ProvenanceError {
         match self {
             E::Mlflow(MlflowError::Unreachable { .. }) => ErrorKind::Unavailable,
             E::Mlflow(
-                MlflowError::UnsupportedTrackingUri { .. }
+                MlflowError::Unauthorized { .. }
+                | MlflowError::UnsupportedTrackingUri { .. }
                 | MlflowError::Config(_)
                 | MlflowError::UnsafePath(_),
             ) => ErrorKind::InvalidInput,

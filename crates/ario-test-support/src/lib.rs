@@ -45,11 +45,26 @@ pub struct MlflowServer {
     url: String,
     dir: PathBuf,
     version: String,
+    credentials: Option<Credentials>,
     // Held open for the life of the process; dropping it stops the server.
     _supervisor: Mutex<(Child, ChildStdin)>,
 }
 
+/// The admin login of a server started with authentication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// `admin`.
+    pub username: String,
+    /// Its password (at least 12 characters, as MLflow requires).
+    pub password: String,
+}
+
 impl MlflowServer {
+    /// The admin login, for a server started by [`MlflowServer::start_with_auth`].
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.credentials.as_ref()
+    }
+
     /// Base URL, e.g. `http://127.0.0.1:43121`.
     pub fn url(&self) -> &str {
         &self.url
@@ -121,7 +136,12 @@ impl MlflowServer {
     ) -> Result<serde_json::Value, String> {
         let py = peer_python().ok_or(format!("{PEER_PYTHON_VAR} is not set"))?;
         let path = repo_root().join("xtask/python").join(script);
-        let out = Command::new(py)
+        let mut cmd = Command::new(py);
+        if let Some(c) = &self.credentials {
+            cmd.env("MLFLOW_TRACKING_USERNAME", &c.username)
+                .env("MLFLOW_TRACKING_PASSWORD", &c.password);
+        }
+        let out = cmd
             .arg(&path)
             .args(args)
             .envs(envs.iter().map(|(k, v)| (*k, *v)))
@@ -260,7 +280,14 @@ impl MlflowServer {
     /// Starts a fresh server with the `mlflow` next to `py` (stopped when
     /// the returned value is dropped or this process exits).
     pub fn start(py: &std::path::Path) -> Result<MlflowServer, String> {
-        start_with(py.to_owned())
+        start_with(py.to_owned(), false)
+    }
+
+    /// Starts a fresh server with MLflow's authentication on
+    /// (`--app-name basic-auth`, its own user database, default permission
+    /// READ) and an admin login ([`MlflowServer::credentials`]).
+    pub fn start_with_auth(py: &std::path::Path) -> Result<MlflowServer, String> {
+        start_with(py.to_owned(), true)
     }
 }
 
@@ -284,13 +311,13 @@ enum StartFailure {
     Fatal(String),
 }
 
-fn start_with(py: PathBuf) -> Result<MlflowServer, String> {
-    match start_once(&py) {
+fn start_with(py: PathBuf, auth: bool) -> Result<MlflowServer, String> {
+    match start_once(&py, auth) {
         Ok(server) => Ok(server),
         Err(StartFailure::Fatal(e)) => Err(e),
         Err(StartFailure::Exited(first)) => {
             eprintln!("mlflow server exited during start; retrying on a new port");
-            start_once(&py).map_err(|second| match second {
+            start_once(&py, auth).map_err(|second| match second {
                 StartFailure::Exited(e) | StartFailure::Fatal(e) => {
                     format!("{e}\n(first attempt: {first})")
                 }
@@ -299,7 +326,10 @@ fn start_with(py: PathBuf) -> Result<MlflowServer, String> {
     }
 }
 
-fn start_once(py: &std::path::Path) -> Result<MlflowServer, StartFailure> {
+/// The admin password of servers started with authentication.
+const ADMIN_PASSWORD: &str = "ario-test-admin-password";
+
+fn start_once(py: &std::path::Path, auth: bool) -> Result<MlflowServer, StartFailure> {
     use StartFailure::Fatal;
     let mlflow = py
         .parent()
@@ -309,10 +339,35 @@ fn start_once(py: &std::path::Path) -> Result<MlflowServer, StartFailure> {
     let dir = std::env::temp_dir().join(format!("ario-mlflow-test-{}-{port}", std::process::id()));
     std::fs::create_dir_all(dir.join("artifacts")).map_err(|e| Fatal(e.to_string()))?;
     let started = Instant::now();
-    let mut child = Command::new(py)
+    let mut cmd = Command::new(py);
+    let credentials = if auth {
+        let ini = dir.join("basic_auth.ini");
+        let config = format!(
+            "[mlflow]\ndefault_permission = READ\ndatabase_uri = sqlite:///{}\nadmin_username = admin\nadmin_password = {ADMIN_PASSWORD}\nauthorization_function = mlflow.server.auth:authenticate_request_basic_auth\n",
+            dir.join("basic_auth.db").display()
+        );
+        std::fs::write(&ini, config).map_err(|e| Fatal(e.to_string()))?;
+        cmd.env("MLFLOW_AUTH_CONFIG_PATH", &ini).env(
+            "MLFLOW_FLASK_SERVER_SECRET_KEY",
+            format!("ario-test-{port}-{}", std::process::id()),
+        );
+        Some(Credentials {
+            username: "admin".into(),
+            password: ADMIN_PASSWORD.into(),
+        })
+    } else {
+        None
+    };
+    let mut child = cmd
         .args(["-c", SUPERVISOR])
         .arg(&mlflow)
-        .args(["server", "--backend-store-uri"])
+        .args(["server"])
+        .args(if auth {
+            &["--app-name", "basic-auth"][..]
+        } else {
+            &[][..]
+        })
+        .args(["--backend-store-uri"])
         .arg(format!("sqlite:///{}", dir.join("mlflow.db").display()))
         .arg("--artifacts-destination")
         .arg(dir.join("artifacts"))
@@ -371,6 +426,7 @@ fn start_once(py: &std::path::Path) -> Result<MlflowServer, StartFailure> {
         url: format!("http://127.0.0.1:{port}"),
         dir,
         version,
+        credentials,
         _supervisor: Mutex::new((child, stdin)),
     })
 }

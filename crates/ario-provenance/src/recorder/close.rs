@@ -42,24 +42,23 @@ pub(crate) enum Job {
 #[derive(Debug, Clone)]
 pub(crate) struct Closed {
     pub(crate) seq: u64,
-    /// Left open by another process (its segment is read with full checks).
-    pub(crate) recovered: bool,
+    /// The leaves this recorder computed as it acknowledged the records;
+    /// `None` for a batch left open by another process (its segment is then
+    /// read with full checks and its leaves computed from it).
+    pub(crate) leaves: Option<Vec<Hash>>,
 }
 
 impl Closed {
     /// A batch this recorder filled.
-    pub(crate) fn own(seq: u64) -> Self {
+    pub(crate) fn own(seq: u64, leaves: Vec<Hash>) -> Self {
         Closed {
             seq,
-            recovered: false,
+            leaves: Some(leaves),
         }
     }
     /// A batch found open by a restarted recorder.
     pub(crate) fn recovered(seq: u64) -> Self {
-        Closed {
-            seq,
-            recovered: true,
-        }
+        Closed { seq, leaves: None }
     }
 }
 
@@ -162,13 +161,29 @@ impl Closer {
     async fn checkpoint(&self, c: &Closed) -> Result<(), ProvenanceError> {
         let seq = c.seq;
         self.journal.sync_segment(seq).map_err(local)?;
-        let records = if c.recovered {
-            self.journal.read_segment(seq)
-        } else {
-            self.journal.read_own_segment(seq)
-        }
-        .map_err(local)?;
-        let leaves: Vec<Hash> = records.iter().map(|r| leaf_of(r)).collect();
+        let (records, leaves) = match &c.leaves {
+            // The leaves were computed from these very lines as they were
+            // written; the count shows nothing was lost between.
+            Some(known) => {
+                let records = self.journal.read_own_segment(seq).map_err(local)?;
+                if records.len() != known.len() {
+                    return Err(local(RecorderError::Corrupt {
+                        path: self.journal.segment_path(seq),
+                        why: format!(
+                            "{} records on disk, {} acknowledged",
+                            records.len(),
+                            known.len()
+                        ),
+                    }));
+                }
+                (records, known.clone())
+            }
+            None => {
+                let records = self.journal.read_segment(seq).map_err(local)?;
+                let leaves = records.iter().map(|r| leaf_of(r)).collect();
+                (records, leaves)
+            }
+        };
         let decided = |r: Option<&Vec<u8>>| {
             r.and_then(|b| serde_json::from_slice::<Value>(b).ok())
                 .and_then(|v| {

@@ -107,11 +107,34 @@ impl std::fmt::Debug for DecisionRecorder {
     }
 }
 
-/// `2026-12-02T08:00:00.123456Z`.
+/// `2026-12-02T08:00:00.123456Z` (fields written directly: this is on the
+/// hot path, and a format string is parsed on every call).
 fn now() -> String {
-    chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-        .to_string()
+    use chrono::{Datelike as _, Timelike as _};
+    let t = chrono::Utc::now();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.timestamp_subsec_micros().min(999_999)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_clock_reads_like_rfc3339_with_microseconds() {
+        let t = super::now();
+        assert_eq!(t.len(), 27, "{t}");
+        let parsed = chrono::DateTime::parse_from_rfc3339(&t);
+        let off =
+            parsed.map(|d| (chrono::Utc::now() - d.with_timezone(&chrono::Utc)).num_seconds());
+        assert!(matches!(off, Ok(0..=5)), "{t}: {off:?}");
+    }
 }
 
 impl DecisionRecorder {
@@ -367,7 +390,7 @@ impl Inner {
             return Ok(());
         }
         self.jobs
-            .send(Job::Close(Closed::own(b.seq)))
+            .send(Job::Close(Closed::own(b.seq, b.leaves)))
             .map_err(|_| RecorderError::Closed)
     }
 

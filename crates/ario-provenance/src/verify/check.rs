@@ -117,6 +117,8 @@ impl FailReason {
 pub enum NotRunCause {
     /// MLflow could not be reached.
     MlflowUnreachable,
+    /// MLflow's authentication refused the request (credentials or permission).
+    MlflowRefused,
     /// No gateway could be reached.
     GatewayUnavailable,
     /// MLflow keeps no second copy of this event's facts; the stored payload
@@ -153,6 +155,7 @@ impl NotRunCause {
     pub fn code(self) -> &'static str {
         match self {
             NotRunCause::MlflowUnreachable => "mlflow_unreachable",
+            NotRunCause::MlflowRefused => "mlflow_refused",
             NotRunCause::GatewayUnavailable => "gateway_unavailable",
             NotRunCause::NoLiveSurface => "no_live_surface",
             NotRunCause::NoPayload => "no_payload_to_compare",

@@ -17,13 +17,15 @@ const MAX_PAYLOAD_BYTES: u64 = 16 * 1024 * 1024;
 /// The payload bytes, or the check that says why there are none.
 pub(crate) type Located = Result<Vec<u8>, Check>;
 
-/// An MLflow error as a check result: only an unreachable server leaves the
-/// question open; any answer (not found, or an error in place of the bytes)
-/// means the thing is not there.
+/// An MLflow error as a check result: an unreachable server or a refusal by
+/// its authentication leaves the question open; any other answer (not found,
+/// or an error in place of the bytes) means the thing is not there.
 pub(crate) fn mlflow_check(e: &MlflowError, what: &str, missing: FailReason) -> Check {
     let message = format!("{what}: {e}");
     if matches!(e, MlflowError::Unreachable { .. }) {
         Check::not_run(NotRunCause::MlflowUnreachable, message)
+    } else if matches!(e, MlflowError::Unauthorized { .. }) {
+        Check::not_run(NotRunCause::MlflowRefused, message)
     } else {
         Check::failed(missing, message)
     }
