@@ -124,19 +124,6 @@ fn now() -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_clock_reads_like_rfc3339_with_microseconds() {
-        let t = super::now();
-        assert_eq!(t.len(), 27, "{t}");
-        let parsed = chrono::DateTime::parse_from_rfc3339(&t);
-        let off =
-            parsed.map(|d| (chrono::Utc::now() - d.with_timezone(&chrono::Utc)).num_seconds());
-        assert!(matches!(off, Ok(0..=5)), "{t}: {off:?}");
-    }
-}
-
 impl DecisionRecorder {
     /// Opens the recorder of `model`: reopens its journal (checkpointing
     /// every batch a previous process left open) and starts the background
@@ -410,5 +397,18 @@ impl Inner {
                 tracing::warn!(error = %e, "could not flush the open journal segment");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_clock_reads_like_rfc3339_with_microseconds() {
+        let t = super::now();
+        assert_eq!(t.len(), 27, "{t}");
+        let parsed = chrono::DateTime::parse_from_rfc3339(&t);
+        let off =
+            parsed.map(|d| (chrono::Utc::now() - d.with_timezone(&chrono::Utc)).num_seconds());
+        assert!(matches!(off, Ok(0..=5)), "{t}: {off:?}");
     }
 }
