@@ -81,9 +81,20 @@ pub fn verify_envelopes_parallel(
             .chunks(per)
             .map(|c| s.spawn(move || verify_envelopes(c)))
             .collect();
+        let sizes: Vec<usize> = envelopes.chunks(per).map(<[_]>::len).collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            .zip(sizes)
+            .flat_map(|(h, n)| {
+                // A chunk whose thread died gets failed verdicts, so every
+                // other verdict stays beside its own envelope.
+                h.join().unwrap_or_else(|_| {
+                    vec![
+                        crate::envelope::Verdict::malformed(crate::codes::Reason::SignatureInvalid);
+                        n
+                    ]
+                })
+            })
             .collect()
     })
 }

@@ -32,7 +32,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Decodes hex strictly: even length, digits `0-9a-fA-F` only, nothing else.
 pub fn hex_decode(s: &str) -> Result<Vec<u8>, EncodingError> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err(EncodingError::Hex("odd length"));
     }
     hex::decode(s).map_err(|_| EncodingError::Hex("non-hex character"))

@@ -237,7 +237,7 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    fn malformed(reason: Reason) -> Self {
+    pub(crate) fn malformed(reason: Reason) -> Self {
         Verdict {
             status: Status::Malformed,
             ok: false,

@@ -177,7 +177,8 @@ impl ProvenanceError {
             E::Recorder(r) => match **r {
                 crate::recorder::RecorderError::NoRun { .. }
                 | crate::recorder::RecorderError::ForeignDirectory { .. }
-                | crate::recorder::RecorderError::Canon(_) => ErrorKind::InvalidInput,
+                | crate::recorder::RecorderError::Canon(_)
+                | crate::recorder::RecorderError::TooDeep { .. } => ErrorKind::InvalidInput,
                 _ => ErrorKind::Local,
             },
             E::Key(_)

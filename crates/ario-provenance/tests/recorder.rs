@@ -11,6 +11,7 @@ use std::time::Duration;
 use ario_devnet::Faults;
 use ario_provenance::checkpoint::DecisionId;
 use ario_provenance::layout::{artifact_path, batch_folder, ArtifactFile};
+use ario_provenance::outbox::OutboxState;
 use ario_provenance::{
     AnchorRunOptions, Anchorer, DecisionInput, DecisionRecorder, EventKind, OpenOptions,
     ProofState, RecorderOptions, Status, VerifiedModel,
@@ -225,28 +226,55 @@ async fn each_tampering_of_a_batch_or_the_chain_fails_for_its_own_reason() {
     restore(p, &m, &at(3, 0), kept).await;
     assert_eq!(failures(p, &at(3, 0)).await.0, Status::Verified);
 
-    // A missing checkpoint: batch 4's upload is refused, batch 5's goes through.
-    let r = DecisionRecorder::open(&m, opts.clone()).await.unwrap();
-    f.devnet.set_faults(Faults {
+    // An upload refused while a recorder runs is owed: the next recorder on
+    // the journal uploads it before any later batch, so no gap opens.
+    let refuse = || Faults {
         error_500_share: 1.0,
         path_prefix: Some("/turbo/tx".into()),
         ..Default::default()
-    });
-    let b4 = ids(&r
-        .record_many(&(0..8).map(decision).collect::<Vec<_>>())
-        .unwrap());
-    r.flush().unwrap();
-    r.close().await.unwrap();
-    assert_eq!(r.stats().upload_failures, 1);
-    f.devnet.set_faults(Faults::default());
+    };
+    let batch = |r: &DecisionRecorder| {
+        ids(&r
+            .record_many(&(0..8).map(decision).collect::<Vec<_>>())
+            .unwrap())
+    };
+    drop(r);
     let r = DecisionRecorder::open(&m, opts.clone()).await.unwrap();
-    let b5 = ids(&r
-        .record_many(&(0..8).map(decision).collect::<Vec<_>>())
-        .unwrap());
+    f.devnet.set_faults(refuse());
+    let b4 = batch(&r);
+    r.close().await.unwrap();
+    assert!(r.stats().upload_failures >= 1);
+    f.devnet.set_faults(Faults::default());
+    assert_eq!(failures(p, &b4[0]).await.0, Status::NotAnchored);
+    drop(r);
+    let r = DecisionRecorder::open(&m, opts.clone()).await.unwrap();
+    let b5 = batch(&r);
     r.close().await.unwrap();
     assert_eq!((b4[0].batch_seq, b5[0].batch_seq), (4, 5));
-    assert_eq!(failures(p, &b4[0]).await.0, Status::NotAnchored);
-    let (s, codes) = failures(p, &b5[0]).await;
+    for id in [&b4[0], &b5[0]] {
+        assert_eq!(failures(p, id).await, (Status::Verified, vec![]), "{id}");
+    }
+
+    // A missing checkpoint: batch 6 never reaches Arweave (its upload is
+    // refused and then given up), batch 7's does.
+    drop(r);
+    let r = DecisionRecorder::open(&m, opts.clone()).await.unwrap();
+    f.devnet.set_faults(refuse());
+    let b6 = batch(&r);
+    r.close().await.unwrap();
+    f.devnet.set_faults(Faults::default());
+    drop(r);
+    for item in p.outbox().list(&[OutboxState::Pending]).unwrap() {
+        p.outbox()
+            .attempt_failed(&item.event_id, "given up", true)
+            .unwrap();
+    }
+    let r = DecisionRecorder::open(&m, opts.clone()).await.unwrap();
+    let b7 = batch(&r);
+    r.close().await.unwrap();
+    assert_eq!((b6[0].batch_seq, b7[0].batch_seq), (6, 7));
+    assert_eq!(failures(p, &b6[0]).await.0, Status::NotAnchored);
+    let (s, codes) = failures(p, &b7[0]).await;
     assert_eq!(s, Status::Failed);
     assert_eq!(codes, vec!["checkpoint_missing"]);
 

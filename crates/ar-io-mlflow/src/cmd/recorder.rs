@@ -107,7 +107,10 @@ async fn post_decisions(State(r): State<DecisionRecorder>, body: axum::body::Byt
             None => error(StatusCode::INTERNAL_SERVER_ERROR, "no receipt"),
         },
         Ok(receipts) => Json(receipts).into_response(),
-        Err(e @ ario_provenance::RecorderError::Canon(_)) => error(StatusCode::BAD_REQUEST, e),
+        Err(
+            e @ (ario_provenance::RecorderError::Canon(_)
+            | ario_provenance::RecorderError::TooDeep { .. }),
+        ) => error(StatusCode::BAD_REQUEST, e),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e),
     }
 }

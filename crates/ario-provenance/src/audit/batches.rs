@@ -6,10 +6,11 @@ use ario_mlflow_client::{ArtifactRoot, MlflowError};
 use serde::Serialize;
 
 use super::AuditStage;
-use crate::checkpoint::CheckpointPayload;
+use crate::checkpoint::{chain_hash, CheckpointPayload};
 use crate::event::EventKind;
-use crate::layout::{artifact_path, ArtifactFile};
+use crate::layout::{artifact_path, batch_folder, ArtifactFile};
 use crate::verifier::Verifier;
+use crate::verify::check::{Check, NotRunCause};
 use crate::verify::decision::CHECKPOINT_CHAIN;
 use crate::verify::verdict::{Outcome, Row, Status};
 use crate::verify::{Expect, TargetKind};
@@ -56,6 +57,14 @@ fn with_chain(mut stage: AuditStage, chain: Row) -> AuditStage {
     stage
 }
 
+/// `<stream>-<batch>` of a batch folder.
+fn parse_folder(id: &str) -> Option<(String, u64)> {
+    let (stream, seq) = id.rsplit_once('-')?;
+    let stream: crate::checkpoint::StreamId = stream.parse().ok()?;
+    let seq: u64 = seq.parse().ok()?;
+    (batch_folder(stream.as_str(), seq) == id).then(|| (stream.to_string(), seq))
+}
+
 impl Verifier {
     /// The latest decision batches under the run (`limit`: how many; `None`: all).
     pub(crate) async fn decision_batches(
@@ -69,27 +78,44 @@ impl Verifier {
         let total = recs.len();
         recs.reverse();
         for rec in recs.into_iter().take(limit.unwrap_or(usize::MAX)) {
-            let payload = self
-                .read_json(root, artifact_path(kind, &rec.id, ArtifactFile::Payload))
-                .await
-                .and_then(|p| CheckpointPayload::from_json(&p));
-            let detail = match &payload {
-                Some(p) => format!("decision batch {} ({} decisions)", rec.id, p.leaf_count),
-                None => format!("decision batch {}", rec.id),
+            // The folder names the batch; what its files say is checked
+            // against the anchor, never taken on their word.
+            let Some((stream, seq)) = parse_folder(&rec.id) else {
+                let why = format!("folder {} is not <stream>-<batch>", rec.id);
+                stages.push(AuditStage::unanchored(kind, why, rec.envelope.as_ref()));
+                continue;
             };
-            let (Some(tx), Some(p)) = (rec.tx.clone(), payload) else {
+            let detail = format!("decision batch {}", rec.id);
+            let Some(tx) = rec.tx.clone() else {
                 let why = format!("{detail} (signed, upload pending)");
                 stages.push(AuditStage::unanchored(kind, why, rec.envelope.as_ref()));
                 continue;
             };
-            let expect = Expect::Batch(p.stream_id.to_string(), p.batch_seq);
+            let expect = Expect::Batch(stream, seq);
             let v = self
                 .verify_tx(TargetKind::Decision, &detail, &tx, &expect)
                 .await;
-            let env = v.envelope.as_ref();
-            let key = env.and_then(|e| e.public_key.clone()).unwrap_or_default();
-            let previous = env.and_then(|e| e.previous_hash.clone());
-            let chain = self.chain_check(&p, previous.as_deref(), &key).await;
+            let env = v.envelope.clone();
+            // The payload as stored, when it is the one the anchor signed.
+            let payload = self
+                .read_json(root, artifact_path(kind, &rec.id, ArtifactFile::Payload))
+                .await
+                .and_then(|p| CheckpointPayload::from_json(&p))
+                .filter(|p| {
+                    chain_hash(p).ok().as_deref()
+                        == env.as_ref().and_then(|e| e.payload_hash.as_deref())
+                });
+            let chain = match &payload {
+                Some(p) => {
+                    let key = env
+                        .as_ref()
+                        .and_then(|e| e.public_key.clone())
+                        .unwrap_or_default();
+                    let previous = env.as_ref().and_then(|e| e.previous_hash.clone());
+                    self.chain_check(p, previous.as_deref(), &key).await
+                }
+                None => Check::not_run(NotRunCause::NoPayload, "no signed payload to link"),
+            };
             let row = Row {
                 label: CHECKPOINT_CHAIN.into(),
                 outcome: match chain.ok() {
@@ -100,8 +126,12 @@ impl Verifier {
                 detail: chain.message.clone(),
                 decisive: true,
             };
+            let detail = match &payload {
+                Some(p) => format!("{detail} ({} decisions)", p.leaf_count),
+                None => detail,
+            };
             let mut stage = with_chain(AuditStage::verified(kind, detail, v), row);
-            stage.leaves = Some(p.leaf_count);
+            stage.leaves = payload.map(|p| p.leaf_count);
             stages.push(stage);
         }
         Ok(total)

@@ -23,8 +23,10 @@ use crate::checkpoint::{
 use crate::error::ProvenanceError;
 use crate::event::{EventKind, Subject};
 use crate::layout::{artifact_path, batch_folder, ArtifactFile};
+use crate::outbox::OutboxState;
 use crate::pipeline::{PreparedEvent, Staged};
 use crate::writeback::Writeback;
+use ario_envelope::Envelope;
 
 /// Checkpointed batches whose leaves stay in memory for proofs.
 const LEAVES_KEPT: usize = 64;
@@ -140,6 +142,42 @@ impl Closer {
         }
     }
 
+    /// Takes over the uploads a previous process of this stream left owed
+    /// (checkpoints staged, not uploaded), in batch order, before any new one.
+    pub(crate) fn load_owed(&self) -> Result<(), ProvenanceError> {
+        let prefix = format!("{}-", self.stream);
+        let mut owed = Vec::new();
+        for item in self.anchorer.outbox().list(&[OutboxState::Pending])? {
+            let Writeback::Checkpoint { folder, .. } = &item.writeback else {
+                continue;
+            };
+            let Some(seq) = folder
+                .strip_prefix(&prefix)
+                .and_then(|s| s.parse::<u64>().ok())
+            else {
+                continue;
+            };
+            let parsed = ario_envelope::json::parse(item.envelope.as_bytes())
+                .ok()
+                .and_then(|v| Envelope::from_value(v).ok());
+            let Some(envelope) = parsed else {
+                tracing::warn!(event_id = %item.event_id, "an owed checkpoint's envelope is unreadable; left to `retry`");
+                continue;
+            };
+            owed.push((
+                seq,
+                Staged {
+                    envelope,
+                    envelope_bytes: item.envelope.into_bytes(),
+                    writeback: item.writeback,
+                },
+            ));
+        }
+        owed.sort_by_key(|(seq, _)| *seq);
+        self.lock().undelivered.extend(owed);
+        Ok(())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -185,7 +223,7 @@ impl Closer {
             }
         };
         let decided = |r: Option<&Vec<u8>>| {
-            r.and_then(|b| serde_json::from_slice::<Value>(b).ok())
+            r.and_then(|b| ario_envelope::json::parse(b).ok())
                 .and_then(|v| {
                     v.get("decided_at")
                         .and_then(Value::as_str)
@@ -390,6 +428,9 @@ pub(crate) async fn run(
         }
         if queue.is_empty() {
             if let Some(tx) = stop.take() {
+                // Every upload still owed gets its attempt before the end.
+                closer.lock().retry_at = None;
+                closer.deliver_owed().await;
                 let _ = tx.send(());
                 break;
             }

@@ -50,6 +50,21 @@ pub enum RecorderError {
     /// An input or output cannot be canonicalized.
     #[error("cannot canonicalize the decision")]
     Canon(#[from] ario_envelope::jcs::CanonError),
+    /// Another recorder holds the directory.
+    #[error("recorder directory {dir} is in use by another recorder")]
+    Busy {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// The outbox could not be read for the uploads owed.
+    #[error("the outbox: {0}")]
+    Outbox(String),
+    /// A decision's metadata nests deeper than a record may.
+    #[error("the decision's metadata nests deeper than {max} levels")]
+    TooDeep {
+        /// The limit.
+        max: usize,
+    },
     /// The recorder was closed.
     #[error("the recorder is closed")]
     Closed,

@@ -52,6 +52,8 @@ pub(crate) struct Recovery {
 #[derive(Debug, Clone)]
 pub(crate) struct Journal {
     dir: PathBuf,
+    /// Held locked for the journal's life: one recorder per directory.
+    _lock: std::sync::Arc<File>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RecorderError + '_ {
@@ -59,6 +61,14 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RecorderError + '_ {
         path: path.to_owned(),
         error,
     }
+}
+
+/// The batch number of a marker file name.
+fn marker_seq(name: &str) -> Option<u64> {
+    name.strip_prefix("batch-")?
+        .strip_suffix(".checkpoint.json")?
+        .parse()
+        .ok()
 }
 
 /// The batch number of a segment file name.
@@ -77,8 +87,25 @@ impl Journal {
         model: &BatchModel,
     ) -> Result<(Journal, StreamId, BatchModel, Recovery), RecorderError> {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let lock_path = dir.join("lock");
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io(&lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(RecorderError::Busy {
+                    dir: dir.to_owned(),
+                })
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(&lock_path)(e)),
+        }
         let j = Journal {
             dir: dir.to_owned(),
+            _lock: std::sync::Arc::new(lock),
         };
         let path = dir.join(STREAM_FILE);
         let (stream, model) = match std::fs::read(&path) {
@@ -114,17 +141,21 @@ impl Journal {
     }
 
     fn recover(&self) -> Result<Recovery, RecorderError> {
-        let mut seqs: Vec<u64> = std::fs::read_dir(&self.dir)
+        let names: Vec<String> = std::fs::read_dir(&self.dir)
             .map_err(io(&self.dir))?
             .filter_map(|e| e.ok())
-            .filter_map(|e| segment_seq(&e.file_name().to_string_lossy()))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
+        let mut seqs: Vec<u64> = names.iter().filter_map(|n| segment_seq(n)).collect();
         seqs.sort_unstable();
+        // Numbering continues after the highest marker too: a segment pruned
+        // after its checkpoint must not have its number used again.
+        let highest_marker = names.iter().filter_map(|n| marker_seq(n)).max();
         let mut unmarked = Vec::new();
-        let mut next_seq = 0;
+        let mut next_seq = highest_marker.map_or(0, |m| m + 1);
         for seq in seqs {
             if self.marker(seq)?.is_some() {
-                next_seq = seq + 1;
+                next_seq = next_seq.max(seq + 1);
                 continue;
             }
             if self.read_segment(seq)?.is_empty() {
@@ -134,7 +165,7 @@ impl Journal {
                 continue;
             }
             unmarked.push(seq);
-            next_seq = seq + 1;
+            next_seq = next_seq.max(seq + 1);
         }
         let first = unmarked.first().copied().unwrap_or(next_seq);
         let chain_head = match first.checked_sub(1) {
@@ -207,7 +238,7 @@ impl Journal {
                 continue;
             }
             let shaped = line.first() == Some(&b'{') && line.last() == Some(&b'}');
-            if !shaped || (parse && serde_json::from_slice::<serde_json::Value>(line).is_err()) {
+            if !shaped || (parse && ario_envelope::json::parse(line).is_err()) {
                 return Err(RecorderError::Corrupt {
                     path: p,
                     why: format!("record {} is not JSON", out.len()),
@@ -275,6 +306,11 @@ mod tests {
         let mut f = j.create_segment(0).unwrap();
         f.write_all(b"{\"a\":1}\n{\"a\":2}\n{\"a\":").unwrap();
         assert_eq!(j.read_segment(0).unwrap().len(), 2);
+        assert!(matches!(
+            Journal::open(d.path(), &model("1")),
+            Err(RecorderError::Busy { .. })
+        ));
+        drop(j);
         let (_, _, _, r) = Journal::open(d.path(), &model("1")).unwrap();
         assert_eq!(r.unmarked, vec![0]);
         assert_eq!(r.chain_head, GENESIS);
@@ -294,11 +330,13 @@ mod tests {
         };
         j.write_marker(0, &m).unwrap();
         j.create_segment(3).unwrap();
-        let (_, s2, _, r) = Journal::open(d.path(), &model("1")).unwrap();
+        drop(j);
+        let (j2, s2, _, r) = Journal::open(d.path(), &model("1")).unwrap();
         assert_eq!(s1, s2);
         assert_eq!(r.unmarked, vec![1, 2]);
         assert_eq!(r.chain_head, "h0");
         assert_eq!(r.next_seq, 3);
+        drop(j2);
         assert!(matches!(
             Journal::open(d.path(), &model("2")),
             Err(RecorderError::ForeignDirectory { .. })

@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ario_envelope::merkle::Hash;
+use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::checkpoint::{leaf_of, record_bytes, BatchModel, DecisionFields, DecisionId, StreamId};
@@ -41,6 +42,8 @@ pub const DEFAULT_BATCH_SIZE: usize = 8192;
 /// Most decisions per batch (larger sizes are lowered to this): keeps a
 /// batch file well below what a verifier reads back.
 pub const MAX_BATCH_SIZE: usize = 100_000;
+/// Deepest nesting of a decision's metadata.
+pub const MAX_METADATA_DEPTH: usize = 100;
 /// Default longest time a batch stays open.
 pub const DEFAULT_MAX_BATCH_AGE: Duration = Duration::from_millis(1000);
 
@@ -169,6 +172,9 @@ impl DecisionRecorder {
             bm,
             recovery.chain_head.clone(),
         ));
+        closer
+            .load_owed()
+            .map_err(|e| RecorderError::Outbox(e.to_string()))?;
         let (tx, rx) = mpsc::unbounded_channel();
         for seq in &recovery.unmarked {
             let _ = tx.send(Job::Close(Closed::recovered(*seq)));
@@ -205,6 +211,14 @@ impl DecisionRecorder {
     pub fn record_many(&self, ds: &[DecisionInput]) -> Result<Vec<DecisionReceipt>, RecorderError> {
         let mut prepared = Vec::with_capacity(ds.len());
         for d in ds {
+            // A record nests its metadata two levels deep and a batch file
+            // two more; keep every record readable by the strict parser.
+            let meta = Value::Object(d.metadata.clone());
+            if ario_envelope::json::exceeds_depth(&meta, MAX_METADATA_DEPTH) {
+                return Err(RecorderError::TooDeep {
+                    max: MAX_METADATA_DEPTH,
+                });
+            }
             let fields = DecisionFields {
                 input_hash: payload::input_hash(&d.input)?,
                 output_hash: payload::output_hash(&d.output)?,
@@ -341,7 +355,11 @@ impl Inner {
                 });
             }
             if b.leaves.len() >= size {
-                self.rotate_locked(&mut guard, false)?;
+                // These decisions are journaled: a batch that cannot close
+                // now (no new segment) closes on a later call or tick.
+                if let Err(e) = self.rotate_locked(&mut guard, false) {
+                    tracing::error!(error = %e, "could not close a full batch; retrying later");
+                }
             }
         }
         Ok(out)
@@ -376,6 +394,14 @@ impl Inner {
         if b.leaves.is_empty() {
             return Ok(());
         }
+        // Flush the closed segment now, off this thread: the closing task
+        // may be busy with earlier batches (or waiting for MLflow).
+        let (file, seq) = (b.file, b.seq);
+        std::thread::spawn(move || {
+            if let Err(e) = file.sync_data() {
+                tracing::warn!(batch = seq, error = %e, "could not flush a closed journal segment");
+            }
+        });
         self.jobs
             .send(Job::Close(Closed::own(b.seq, b.leaves)))
             .map_err(|_| RecorderError::Closed)

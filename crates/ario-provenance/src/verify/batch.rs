@@ -17,8 +17,9 @@ use crate::layout::{
 };
 use crate::verifier::Verifier;
 
-/// Most checkpoints of one batch looked at (more than one is a fork).
-const MAX_CHECKPOINTS: usize = 20;
+/// Most anchors of one batch looked at (more than one accepted is a fork;
+/// tags can be copied by anyone, so look past a few look-alikes).
+const MAX_CHECKPOINTS: usize = 100;
 
 /// Largest batch file read back ([`crate::recorder::MAX_BATCH_SIZE`]
 /// records of a few hundred bytes, with room for metadata).
@@ -80,7 +81,10 @@ impl Verifier {
                 return (Check::failed(FailReason::BatchIncomplete, msg), None);
             }
         };
-        let file: BatchFile = match serde_json::from_slice(&bytes) {
+        let parsed = ario_envelope::json::parse(&bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|v| serde_json::from_value::<BatchFile>(v).map_err(|e| e.to_string()));
+        let file: BatchFile = match parsed {
             Ok(f) => f,
             Err(e) => {
                 let msg = format!("batch_unreadable: {path}: {e}");

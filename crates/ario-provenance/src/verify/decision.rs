@@ -190,13 +190,20 @@ impl Verifier {
         if checks.anchored_bytes.ok() != Some(true) {
             return None;
         }
+        if v.event_kind() != Some(crate::EventKind::DecisionCheckpoint) {
+            return None;
+        }
         let env = v.envelope.as_ref()?;
         let subject = crate::event::Subject::from_json(env.subject.as_ref()).ok()?;
         let bytes = self
             .locate_payload(crate::EventKind::DecisionCheckpoint, &subject, "", None)
             .await
             .ok()?;
-        let payload: Value = serde_json::from_slice(&bytes).ok()?;
+        // Read again: hold it to the signed hash, or it proves nothing.
+        if Some(ario_envelope::encoding::sha256_hex(&bytes)) != env.payload_hash {
+            return None;
+        }
+        let payload = ario_envelope::json::parse(&bytes).ok()?;
         self.batch_truth(&payload).await.1
     }
 }
