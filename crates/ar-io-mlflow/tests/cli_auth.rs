@@ -7,7 +7,6 @@
 
 mod common;
 
-use ario_devnet::{Devnet, DevnetOptions};
 use ario_test_support::{env_path_or_skip, unique, MlflowServer, PathKind, SkipKind};
 use common::cli;
 use serde_json::Value;
@@ -26,9 +25,7 @@ fn the_cli_works_against_a_secured_mlflow_and_names_missing_or_wrong_credentials
     let creds = server.credentials().unwrap().clone();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let devnet = rt
-        .block_on(Devnet::start(DevnetOptions::new(dir.path().join("devnet"))))
-        .unwrap();
+    let devnet = common::devnet(&rt, dir.path());
     let home = dir.path().join("home");
     // The Python client logs the run with the admin login.
     let logged = server

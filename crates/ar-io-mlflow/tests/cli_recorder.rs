@@ -10,7 +10,6 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use ario_devnet::{Devnet, DevnetOptions};
 use ario_test_support::{mlflow, unique, MlflowServer};
 use common::cli;
 use serde_json::Value;
@@ -54,9 +53,7 @@ fn a_python_service_records_through_the_sidecar_and_nothing_acknowledged_is_lost
     let Some(server) = mlflow() else { return };
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let devnet = rt
-        .block_on(Devnet::start(DevnetOptions::new(dir.path().join("devnet"))))
-        .unwrap();
+    let devnet = common::devnet(&rt, dir.path());
     let home = dir.path().join("home");
     let cmd = || cli(server.url(), &devnet.url(), &home);
     let logged = server

@@ -1,6 +1,6 @@
 //! Shared by the CLI tests that drive the binary against MLflow and a devnet.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use std::process::Command;
 
@@ -15,4 +15,12 @@ pub fn cli(mlflow: &str, devnet: &str, home: &std::path::Path) -> Command {
         .env_remove("ARIO_MLFLOW_SIGNING_KEY")
         .env_remove("ARIO_MLFLOW_ARWEAVE_WALLET");
     c
+}
+
+/// A devnet in `dir/devnet` on a runtime of the caller's (it stops with it).
+pub fn devnet(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> ario_devnet::Devnet {
+    rt.block_on(ario_devnet::Devnet::start(ario_devnet::DevnetOptions::new(
+        dir.join("devnet"),
+    )))
+    .unwrap()
 }

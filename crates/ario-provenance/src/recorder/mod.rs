@@ -23,7 +23,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ario_envelope::merkle::Hash;
-use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::checkpoint::{leaf_of, record_bytes, BatchModel, DecisionFields, DecisionId, StreamId};
@@ -213,8 +212,13 @@ impl DecisionRecorder {
         for d in ds {
             // A record nests its metadata two levels deep and a batch file
             // two more; keep every record readable by the strict parser.
-            let meta = Value::Object(d.metadata.clone());
-            if ario_envelope::json::exceeds_depth(&meta, MAX_METADATA_DEPTH) {
+            // The map is one level; its values may take the rest (no copy
+            // of the metadata on this hot path).
+            let too_deep = d
+                .metadata
+                .values()
+                .any(|v| ario_envelope::json::exceeds_depth(v, MAX_METADATA_DEPTH - 1));
+            if too_deep {
                 return Err(RecorderError::TooDeep {
                     max: MAX_METADATA_DEPTH,
                 });
