@@ -22,6 +22,7 @@ pub mod records;
 pub mod resolve;
 pub mod traces;
 pub mod uri;
+pub mod webhooks;
 
 pub use artifacts::{ArtifactFile, ArtifactRoot};
 pub use client::MlflowClient;

@@ -46,6 +46,9 @@ pub enum ProvenanceError {
     /// The decision recorder's journal failed or refused.
     #[error(transparent)]
     Recorder(Box<crate::recorder::RecorderError>),
+    /// The event queue of `serve` failed.
+    #[error(transparent)]
+    Queue(#[from] crate::inbox::QueueError),
     /// A decision id that is not `<stream>-<batch>-<leaf>`.
     #[error(transparent)]
     DecisionId(#[from] crate::checkpoint::DecisionIdError),
@@ -184,6 +187,7 @@ impl ProvenanceError {
             E::Key(_)
             | E::Wallet(_)
             | E::Outbox(_)
+            | E::Queue(_)
             | E::Sign(_)
             | E::DataItem(_)
             | E::Io { .. } => ErrorKind::Local,

@@ -73,6 +73,8 @@
 //! | `tasks` | background anchors: [`AnchorStatus`], [`AnchorHandle`] |
 //! | `training`, `registry` | building training, dataset, registration, promotion and alias events |
 //! | `model`, `decision`, `gate` | [`VerifiedModel`], per-prediction decisions, the verify-status gate |
+//! | [`inbox`] | `serve`'s webhook check, durable event queue and the anchor each registry event becomes |
+//! | [`reconcile`] | what should be anchored and is not, mismatched tags, orphan anchors |
 //! | [`checkpoint`], `recorder` | batched decisions: records, Merkle checkpoints, proofs; [`DecisionRecorder`] and its journal |
 //! | `integrity` | the one model-files check used by registration, `VerifiedModel`, verify and audit |
 //! | `run_facts` | params, metrics, datasets and the model directory of a run |
@@ -84,11 +86,13 @@
 pub mod audit;
 pub mod checkpoint;
 pub mod event;
+pub mod inbox;
 pub mod keystore;
 pub mod layout;
 pub mod numbers;
 pub mod outbox;
 pub mod payload;
+pub mod reconcile;
 pub mod report;
 pub mod tags;
 pub mod trust;

@@ -323,7 +323,7 @@ impl Anchorer {
     }
 
     /// Anchors a promotion or alias payload of a version.
-    async fn prepare_version_event(
+    pub(crate) async fn prepare_version_event(
         &self,
         kind: EventKind,
         name: &str,

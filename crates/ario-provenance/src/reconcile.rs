@@ -1,0 +1,431 @@
+//! Reconciliation: what MLflow holds that should be anchored and is not,
+//! `ario.*` transaction tags whose envelope is about another object, and
+//! anchors (found on the gateways by our tags) whose MLflow object is gone.
+
+use std::collections::BTreeSet;
+
+use ario_gateway::turbo::APP_NAME;
+use ario_mlflow_client::generated::types;
+use ario_mlflow_client::records::{run_tags, version_tags};
+use serde::Serialize;
+
+use crate::error::ProvenanceError;
+use crate::event::{EventKind, Subject};
+use crate::layout::{payload_hash_tag, tx_tag, ITEM_SUBJECT_ID, ITEM_SUBJECT_TYPE};
+use crate::verifier::Verifier;
+
+/// Most objects of each kind one reconciliation looks at.
+pub const MAX_OBJECTS: usize = 10_000;
+
+/// What to look at.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Experiments (names or ids) whose finished runs should be anchored.
+    pub experiments: Vec<String>,
+    /// Registered models to look at (empty: every model).
+    pub models: Vec<String>,
+    /// Only objects created at or after this time (Unix milliseconds).
+    pub since_ms: Option<i64>,
+    /// Also look for anchors on the gateways whose MLflow object is gone.
+    pub orphans: bool,
+}
+
+/// One thing that is not as it should be.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "finding", rename_all = "snake_case")]
+pub enum Finding {
+    /// A finished run that logged a model has no training anchor.
+    RunNotAnchored {
+        /// Run id.
+        run_id: String,
+        /// Its experiment.
+        experiment_id: String,
+    },
+    /// A model version has no registration anchor.
+    VersionNotAnchored {
+        /// Registered model.
+        name: String,
+        /// Version.
+        version: String,
+        /// Its source URI.
+        source: String,
+        /// Its source run.
+        run_id: Option<String>,
+    },
+    /// An alias points at a version that carries no alias anchor.
+    AliasNotAnchored {
+        /// Registered model.
+        name: String,
+        /// Alias.
+        alias: String,
+        /// The version it points at.
+        version: String,
+    },
+    /// A transaction tag names an envelope about another object.
+    TagMismatch {
+        /// The MLflow object (`run:<id>` or `model:<name>/<version>`).
+        object: String,
+        /// The tag.
+        tag: String,
+        /// Its transaction.
+        tx_id: String,
+        /// What the envelope is about instead.
+        detail: String,
+    },
+    /// An anchor whose MLflow object no longer exists.
+    Orphan {
+        /// Transaction.
+        tx_id: String,
+        /// Event type.
+        event_type: String,
+        /// The subject it names.
+        subject: String,
+    },
+}
+
+impl Finding {
+    /// The finding's name, as serialized (`run_not_anchored`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Finding::RunNotAnchored { .. } => "run_not_anchored",
+            Finding::VersionNotAnchored { .. } => "version_not_anchored",
+            Finding::AliasNotAnchored { .. } => "alias_not_anchored",
+            Finding::TagMismatch { .. } => "tag_mismatch",
+            Finding::Orphan { .. } => "orphan",
+        }
+    }
+
+    /// Whether this is something missing (an object with no anchor).
+    pub fn is_missing(&self) -> bool {
+        matches!(
+            self,
+            Finding::RunNotAnchored { .. }
+                | Finding::VersionNotAnchored { .. }
+                | Finding::AliasNotAnchored { .. }
+        )
+    }
+}
+
+/// How many objects were looked at.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Checked {
+    /// Finished runs.
+    pub runs: usize,
+    /// Model versions.
+    pub versions: usize,
+    /// Aliases.
+    pub aliases: usize,
+    /// Transaction tags whose envelope was fetched.
+    pub tags: usize,
+    /// Anchors found on the gateways.
+    pub anchors: usize,
+}
+
+/// The outcome of one reconciliation.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Reconciliation {
+    /// What was found.
+    pub findings: Vec<Finding>,
+    /// What was looked at.
+    pub checked: Checked,
+    /// Checks that could not run, and why.
+    pub undetermined: Vec<String>,
+}
+
+impl Reconciliation {
+    /// Objects with no anchor.
+    pub fn missing(&self) -> usize {
+        self.findings.iter().filter(|f| f.is_missing()).count()
+    }
+
+    /// The CLI's exit code: 1 when anything is missing or mismatched, 3
+    /// when a check could not run, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if !self.findings.is_empty() {
+            1
+        } else if !self.undetermined.is_empty() {
+            3
+        } else {
+            0
+        }
+    }
+}
+
+impl Verifier {
+    /// Reconciles MLflow with the anchors, within `scope`.
+    pub async fn reconcile(&self, scope: &Scope) -> Result<Reconciliation, ProvenanceError> {
+        let mut out = Reconciliation::default();
+        for exp in &scope.experiments {
+            let id = self.experiment_id(exp).await?;
+            for run in self.finished_runs(&id, scope.since_ms).await? {
+                out.checked.runs += 1;
+                self.reconcile_run(&run, &id, &mut out).await?;
+            }
+        }
+        let versions = self.versions(&scope.models).await?;
+        let mut known = BTreeSet::new();
+        for mv in &versions {
+            let (Some(name), Some(version)) = (mv.name.clone(), mv.version.clone()) else {
+                continue;
+            };
+            known.insert(format!("{name}/{version}"));
+            if scope
+                .since_ms
+                .is_some_and(|s| mv.creation_timestamp.unwrap_or(0) < s)
+            {
+                continue;
+            }
+            out.checked.versions += 1;
+            self.reconcile_version(mv, &name, &version, &mut out).await;
+        }
+        if scope.orphans {
+            self.orphans(&scope.models, &known, &mut out).await;
+        }
+        Ok(out)
+    }
+
+    async fn experiment_id(&self, name_or_id: &str) -> Result<String, ProvenanceError> {
+        let c = self.mlflow();
+        let n = name_or_id.to_owned();
+        match c
+            .call(|api| {
+                let n = n.clone();
+                async move { api.get_experiment_by_name(&n).await }
+            })
+            .await
+        {
+            Ok(r) => Ok(r
+                .experiment
+                .and_then(|e| e.experiment_id)
+                .unwrap_or_else(|| name_or_id.to_owned())),
+            Err(e) if e.is_not_found() && name_or_id.bytes().all(|b| b.is_ascii_digit()) => {
+                Ok(name_or_id.to_owned())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn finished_runs(
+        &self,
+        experiment_id: &str,
+        since_ms: Option<i64>,
+    ) -> Result<Vec<types::Run>, ProvenanceError> {
+        let mut filter = "attributes.status = 'FINISHED'".to_owned();
+        if let Some(s) = since_ms {
+            filter.push_str(&format!(" AND attributes.start_time >= {s}"));
+        }
+        let mut runs = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let body = types::SearchRunsBody {
+                experiment_ids: vec![experiment_id.to_owned()],
+                filter: Some(filter.clone()),
+                max_results: Some(1000),
+                order_by: vec![],
+                page_token: token.clone(),
+                run_view_type: Some("ACTIVE_ONLY".into()),
+            };
+            let page = self
+                .mlflow()
+                .call(|api| {
+                    let b = body.clone();
+                    async move { api.search_runs(&b).await }
+                })
+                .await?;
+            runs.extend(page.runs);
+            match page.next_page_token.filter(|t| !t.is_empty()) {
+                Some(t) if runs.len() < MAX_OBJECTS => token = Some(t),
+                _ => break,
+            }
+        }
+        Ok(runs)
+    }
+
+    async fn reconcile_run(
+        &self,
+        run: &types::Run,
+        experiment_id: &str,
+        out: &mut Reconciliation,
+    ) -> Result<(), ProvenanceError> {
+        let Some(run_id) = run.info.as_ref().and_then(|i| i.run_id.clone()) else {
+            return Ok(());
+        };
+        let tags = run_tags(run);
+        match tags.get(tx_tag(EventKind::Training)) {
+            Some(tx) => {
+                let subject = Subject::Run {
+                    run_id: run_id.clone(),
+                };
+                self.check_tag(&subject, tx_tag(EventKind::Training), tx, out)
+                    .await;
+            }
+            // Signed by someone whose upload is still pending: not missing.
+            None if tags.contains_key(payload_hash_tag(EventKind::Training)) => {}
+            None => {
+                if !self.mlflow().run_model_locations(run).await?.is_empty() {
+                    out.findings.push(Finding::RunNotAnchored {
+                        run_id,
+                        experiment_id: experiment_id.to_owned(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn versions(
+        &self,
+        models: &[String],
+    ) -> Result<Vec<types::ModelVersion>, ProvenanceError> {
+        let filters: Vec<Option<String>> = if models.is_empty() {
+            vec![None]
+        } else {
+            models
+                .iter()
+                .map(|m| Some(format!("name = '{}'", m.replace('\'', "\\'"))))
+                .collect()
+        };
+        let mut all = Vec::new();
+        for f in filters {
+            let mut token: Option<String> = None;
+            loop {
+                let page = self
+                    .mlflow()
+                    .call(|api| {
+                        let (f, t) = (f.clone(), token.clone());
+                        async move {
+                            api.search_model_versions(f.as_deref(), Some(1000), t.as_deref())
+                                .await
+                        }
+                    })
+                    .await?;
+                all.extend(page.model_versions);
+                match page.next_page_token.filter(|t| !t.is_empty()) {
+                    Some(t) if all.len() < MAX_OBJECTS => token = Some(t),
+                    _ => break,
+                }
+            }
+        }
+        Ok(all)
+    }
+
+    async fn reconcile_version(
+        &self,
+        mv: &types::ModelVersion,
+        name: &str,
+        version: &str,
+        out: &mut Reconciliation,
+    ) {
+        let tags = version_tags(mv);
+        let subject = Subject::ModelVersion {
+            name: name.into(),
+            version: version.into(),
+        };
+        match tags.get(tx_tag(EventKind::Registration)) {
+            Some(tx) => {
+                self.check_tag(&subject, tx_tag(EventKind::Registration), tx, out)
+                    .await
+            }
+            None if tags.contains_key(payload_hash_tag(EventKind::Registration)) => {}
+            None => out.findings.push(Finding::VersionNotAnchored {
+                name: name.into(),
+                version: version.into(),
+                source: mv.source.clone().unwrap_or_default(),
+                run_id: mv.run_id.clone().filter(|r| !r.is_empty()),
+            }),
+        }
+        for alias in &mv.aliases {
+            out.checked.aliases += 1;
+            if !tags.contains_key(tx_tag(EventKind::AliasSet)) {
+                out.findings.push(Finding::AliasNotAnchored {
+                    name: name.into(),
+                    alias: alias.clone(),
+                    version: version.into(),
+                });
+            }
+        }
+    }
+
+    /// Fetches the envelope a transaction tag names and checks its subject.
+    async fn check_tag(&self, subject: &Subject, tag: &str, tx: &str, out: &mut Reconciliation) {
+        out.checked.tags += 1;
+        let object = match subject {
+            Subject::Run { run_id } => format!("run:{run_id}"),
+            other => format!("model:{}", other.discovery_id()),
+        };
+        let env = match self.reader().fetch_envelope(tx).await {
+            Ok(f) => f.json(),
+            Err(e) => {
+                out.undetermined
+                    .push(format!("{object}: {tag} {tx} not fetched: {e}"));
+                return;
+            }
+        };
+        let found = env
+            .ok()
+            .and_then(|v| Subject::from_json(v.get("subject")).ok());
+        match found {
+            Some(s) if &s == subject => {}
+            other => out.findings.push(Finding::TagMismatch {
+                object,
+                tag: tag.into(),
+                tx_id: tx.into(),
+                detail: match other {
+                    Some(s) => format!("the envelope is about {}", s.discovery_id()),
+                    None => "the transaction holds no readable envelope subject".into(),
+                },
+            }),
+        }
+    }
+
+    /// Registration anchors on the gateways whose version MLflow no longer has.
+    async fn orphans(&self, models: &[String], known: &BTreeSet<String>, out: &mut Reconciliation) {
+        if models.is_empty() {
+            // Anchors on the gateways are not scoped to one MLflow server:
+            // without model names every other team's anchor would look orphaned.
+            out.undetermined
+                .push("orphan search needs the registered models to look for".into());
+            return;
+        }
+        let kind = EventKind::Registration;
+        let found = self
+            .reader()
+            .transactions_tagged(
+                &[
+                    ("App-Name", &[APP_NAME]),
+                    ("Event-Type", &[kind.wire_name()]),
+                ],
+                MAX_OBJECTS,
+            )
+            .await;
+        let found = match found {
+            Ok(f) => f,
+            Err(e) => {
+                out.undetermined.push(format!("orphan search: {e}"));
+                return;
+            }
+        };
+        for t in found {
+            out.checked.anchors += 1;
+            let Some(id) = t.tag(ITEM_SUBJECT_ID).map(str::to_owned) else {
+                continue;
+            };
+            if t.tag(ITEM_SUBJECT_TYPE)
+                .is_some_and(|s| s != "model_version")
+            {
+                continue;
+            }
+            let in_scope = models.iter().any(|m| {
+                id.strip_prefix(m.as_str())
+                    .is_some_and(|r| r.starts_with('/'))
+            });
+            if in_scope && !known.contains(&id) {
+                out.findings.push(Finding::Orphan {
+                    tx_id: t.id.clone(),
+                    event_type: kind.wire_name().into(),
+                    subject: id,
+                });
+            }
+        }
+    }
+}
