@@ -30,6 +30,11 @@ enum Command {
     /// Serve a decision recorder over HTTP on loopback (a sidecar for
     /// services not written in Rust): Merkle-batched checkpoints.
     Recorder(cmd::recorder::Args),
+    /// Run beside MLflow: anchor registry changes from its webhooks and
+    /// finished runs from a scan; answer verification over HTTP.
+    Serve(cmd::serve::Args),
+    /// List what should be anchored and is not (exit 1 when anything is).
+    Reconcile(cmd::reconcile::Args),
     /// Verify an anchored run, model version, trace or dataset.
     #[command(subcommand)]
     Verify(cmd::verify::VerifyCommand),
@@ -63,6 +68,8 @@ fn main() -> ExitCode {
         Command::Promote(a) => cmd::registry::promote(&a),
         Command::Decide(a) => cmd::decide::run(&a),
         Command::Recorder(a) => cmd::recorder::run(&a),
+        Command::Serve(a) => cmd::serve::run(&a),
+        Command::Reconcile(a) => cmd::reconcile::run(&a),
         Command::Verify(c) => cmd::verify::run(&c),
         Command::Audit(a) => cmd::audit::run(&a),
         Command::Keys(c) => cmd::keys::run(&c),

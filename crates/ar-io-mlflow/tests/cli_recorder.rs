@@ -7,11 +7,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use ario_test_support::{mlflow, unique, MlflowServer};
-use common::cli;
+use common::{cli, spawn_serving};
 use serde_json::Value;
 
 fn ok(out: std::process::Output) -> String {
@@ -23,25 +22,6 @@ fn ok(out: std::process::Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     text
-}
-
-/// Starts the sidecar and reads the address from its first line.
-fn start(mut c: Command) -> (Child, String) {
-    let mut child = c
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .to_owned();
-    (child, url)
 }
 
 fn client(server: &MlflowServer, args: &[&str]) -> Value {
@@ -78,7 +58,7 @@ fn a_python_service_records_through_the_sidecar_and_nothing_acknowledged_is_lost
             .arg(&journal);
         c
     };
-    let (mut child, url) = start(sidecar());
+    let (mut child, url) = spawn_serving(sidecar(), "recording decisions");
     let posted = client(server, &["--url", &url, "--post", "120"]);
     assert_eq!(posted["bad_request_status"], 400);
     let receipts = posted["receipts"].as_array().unwrap().clone();
@@ -91,7 +71,7 @@ fn a_python_service_records_through_the_sidecar_and_nothing_acknowledged_is_lost
     child.wait().unwrap();
 
     // The restarted sidecar checkpoints what the killed one left open.
-    let (mut child, url) = start(sidecar());
+    let (mut child, url) = spawn_serving(sidecar(), "recording decisions");
     let last = receipts[119]["decision_id"].as_str().unwrap();
     let proof = client(server, &["--url", &url, "--proof", last]);
     assert_eq!(proof["proof"]["state"], "ready", "{proof}");

@@ -197,7 +197,9 @@ import os, signal, subprocess, sys, threading
 argv = sys.argv[1:]
 env = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false", MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true",
            MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS="true",  # webhook tests target a closed loopback port only
-           MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES="0")  # ...and should fail fast there
+           MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES="0",  # ...and should fail fast there
+           MLFLOW_WEBHOOK_ALLOWED_SCHEMES="http,https",  # `serve` tests receive on plain loopback http
+           MLFLOW_WEBHOOK_CACHE_TTL="1")  # a webhook created a moment ago gets the next event
 log = open(os.path.join(os.environ["ARIO_MLFLOW_DIR"], "server.log"), "wb")
 p = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 print(p.pid, flush=True)

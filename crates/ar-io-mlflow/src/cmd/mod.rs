@@ -9,6 +9,8 @@ pub(crate) mod devnet;
 pub(crate) mod keys;
 pub(crate) mod outbox;
 pub(crate) mod proof;
+pub(crate) mod reconcile;
 pub(crate) mod recorder;
 pub(crate) mod registry;
+pub(crate) mod serve;
 pub(crate) mod verify;

@@ -26,7 +26,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::common::{anchorer, block_on};
+use super::common::{anchorer, block_on, shutdown_signal};
 
 /// `recorder`
 #[derive(Debug, clap::Args)]
@@ -130,22 +130,6 @@ async fn get_proof(State(r): State<DecisionRecorder>, Path(id): Path<String>) ->
 
 async fn health(State(r): State<DecisionRecorder>) -> Response {
     Json(json!({"stream_id": r.stream_id(), "stats": r.stats()})).into_response()
-}
-
-async fn shutdown_signal() {
-    let term = async {
-        #[cfg(unix)]
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-            return;
-        }
-        std::future::pending::<()>().await;
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
-    }
 }
 
 pub(crate) fn run(a: &Args) -> anyhow::Result<u8> {

@@ -2,7 +2,8 @@
 
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
-use std::process::Command;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 
 /// The CLI with MLflow, the devnet and a home directory, and no key or
 /// wallet from the caller's environment.
@@ -23,4 +24,42 @@ pub fn devnet(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> ario_devne
         dir.join("devnet"),
     )))
     .unwrap()
+}
+
+/// Spawns a long-running command and reads its stdout until a line holding
+/// `marker`; returns the child and the first word of that line starting
+/// with `http` (the address it serves on).
+#[allow(clippy::zombie_processes)] // the caller owns (and waits for) the child
+pub fn spawn_serving(mut c: Command, marker: &str) -> (Child, String) {
+    let mut child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        let n = out.read_line(&mut line).unwrap();
+        if n == 0 {
+            let status = child.wait();
+            panic!("exited ({status:?}) before printing {marker:?}; printed:\n{seen}");
+        }
+        seen.push_str(&line);
+        if line.contains(marker) {
+            let url = line
+                .split_whitespace()
+                .find(|w| w.starts_with("http"))
+                .unwrap_or_else(|| panic!("no address in {line:?}"))
+                .to_owned();
+            // Keep draining stdout so the child never blocks on a full pipe.
+            std::thread::spawn(move || {
+                let mut sink = String::new();
+                while out.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+                    sink.clear();
+                }
+            });
+            return (child, url);
+        }
+    }
 }

@@ -1,0 +1,439 @@
+//! `serve` against a real MLflow 3 server: registry changes made by MLflow's
+//! own Python client reach us through MLflow's webhooks and get anchored;
+//! forged, stale and redelivered webhooks do not anchor twice; events queued
+//! when `serve` is SIGKILLed are anchored after restart; a version
+//! registered while `serve` is down is found by `reconcile` and anchored by
+//! the next scan; the HTTP API answers what the CLI prints.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
+
+use ario_gateway::config::GatewayConfig;
+use ario_gateway::fetch::GatewayReader;
+use ario_provenance::inbox::WebhookSecret;
+use ario_provenance::EventKind;
+use ario_test_support::{mlflow, unique, MlflowServer};
+use common::{cli, spawn_serving};
+use serde_json::{json, Value};
+
+const SECRET: &str = "serve-test-webhook-secret";
+const TOKEN: &str = "serve-test-api-token";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn code(out: &Output) -> Option<i32> {
+    out.status.code()
+}
+
+/// Polls `cond` until it holds (bounded); the last value explains a failure.
+fn eventually<T: std::fmt::Debug>(what: &str, mut cond: impl FnMut() -> (bool, T)) -> T {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (ok, last) = cond();
+        if ok {
+            return last;
+        }
+        assert!(Instant::now() < deadline, "{what}: still {last:?}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+struct Bed<'a> {
+    server: &'a MlflowServer,
+    rt: tokio::runtime::Runtime,
+    devnet: ario_devnet::Devnet,
+    home: std::path::PathBuf,
+    queue: std::path::PathBuf,
+    port: u16,
+    http: reqwest::Client,
+}
+
+impl Bed<'_> {
+    fn cmd(&self) -> Command {
+        cli(self.server.url(), &self.devnet.url(), &self.home)
+    }
+
+    fn serve(&self, extra: &[&str]) -> (Running, String) {
+        let mut c = self.cmd();
+        c.args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
+            .arg("--queue")
+            .arg(&self.queue)
+            .env("ARIO_WEBHOOK_SECRET", SECRET)
+            .env("ARIO_SERVE_TOKEN", TOKEN)
+            .args(extra);
+        let (child, url) = spawn_serving(c, "serving on");
+        eprintln!("serve {extra:?} on {url}");
+        (Running(child), url)
+    }
+
+    fn python(&self, args: &[&str]) -> Value {
+        self.server.python("registry_client.py", args).unwrap()
+    }
+
+    fn version_tags(&self, name: &str, version: &str) -> Value {
+        let url = format!(
+            "{}/api/2.0/mlflow/model-versions/get?name={name}&version={version}",
+            self.server.url()
+        );
+        let v: Value = self
+            .rt
+            .block_on(async { self.http.get(url).send().await?.json().await })
+            .unwrap();
+        let mut tags = serde_json::Map::new();
+        for t in v["model_version"]["tags"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            tags.insert(t["key"].as_str().unwrap().into(), t["value"].clone());
+        }
+        Value::Object(tags)
+    }
+
+    /// Registration anchors of one version on the devnet (by our item tags).
+    fn registrations(&self, name: &str, version: &str) -> usize {
+        let reader = GatewayReader::new(
+            GatewayConfig::from_lookup(|_| None).with_devnet(&self.devnet.url()),
+        );
+        let id = format!("{name}/{version}");
+        self.rt
+            .block_on(reader.transactions_tagged(
+                &[
+                    ("App-Name", &["ar-io-mlflow"]),
+                    ("Event-Type", &[EventKind::Registration.wire_name()]),
+                    ("Ario-Subject-Id", &[id.as_str()]),
+                ],
+                100,
+            ))
+            .unwrap()
+            .len()
+    }
+
+    fn get(&self, base: &str, path: &str, token: Option<&str>) -> (u16, Option<String>, String) {
+        self.rt.block_on(async {
+            let mut r = self.http.get(format!("{base}{path}"));
+            if let Some(t) = token {
+                r = r.bearer_auth(t);
+            }
+            let resp = r.send().await.unwrap();
+            let exit = resp
+                .headers()
+                .get("x-ario-exit-code")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (resp.status().as_u16(), exit, resp.text().await.unwrap())
+        })
+    }
+
+    fn post_webhook(&self, base: &str, id: &str, ts: u64, sig: &str, body: &str) -> (u16, String) {
+        self.rt.block_on(async {
+            let resp = self
+                .http
+                .post(format!("{base}/webhooks/mlflow"))
+                .header("content-type", "application/json")
+                .header("x-mlflow-delivery-id", id)
+                .header("x-mlflow-timestamp", ts.to_string())
+                .header("x-mlflow-signature", sig)
+                .body(body.to_owned())
+                .send()
+                .await
+                .unwrap();
+            (resp.status().as_u16(), resp.text().await.unwrap())
+        })
+    }
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A `serve` process, killed if the test ends without stopping it.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Running {
+    fn sigkill(&mut self) {
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+}
+
+fn sigterm(running: &mut Running) -> Option<i32> {
+    let child = &mut running.0;
+    let out = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    child.wait().unwrap().code()
+}
+
+fn anchored(bed: &Bed<'_>, name: &str, version: &str, tag: &'static str) -> Value {
+    eventually(&format!("{name}/{version} gets {tag}"), || {
+        let t = bed.version_tags(name, version);
+        (t.get(tag).is_some(), t)
+    })
+}
+
+fn logged_run(server: &MlflowServer, experiment: &str) -> String {
+    let logged = server
+        .python("log_trivial_model.py", &["--experiment", experiment])
+        .unwrap();
+    logged["run_id"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn registry_changes_made_by_the_python_client_are_anchored_through_webhooks() {
+    let Some(server) = mlflow() else { return };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let devnet = common::devnet(&rt, dir.path());
+    let bed = Bed {
+        server,
+        devnet,
+        rt,
+        home: dir.path().join("home"),
+        queue: dir.path().join("queue.sqlite"),
+        port: free_port(),
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap(),
+    };
+    let experiment = unique("serve");
+    let run_id = logged_run(server, &experiment);
+    let source = format!("runs:/{run_id}/model");
+    let name = unique("served-model");
+
+    // 1. The scan anchors the finished run that logged a model; then the
+    //    Python client registers a version and moves an alias, and MLflow's
+    //    webhooks (registered by `serve`) bring both to us.
+    eprintln!("step 1");
+    let public = format!("http://127.0.0.1:{}", bed.port);
+    let (mut serve, base) = bed.serve(&[
+        "--register-webhooks",
+        &public,
+        "--anchor-runs",
+        &experiment,
+        "--scan-interval",
+        "1",
+    ]);
+    eventually("the training run is anchored by the scan", || {
+        let out = bed
+            .cmd()
+            .args(["verify", "run", &run_id, "--no-write-back"])
+            .output()
+            .unwrap();
+        (code(&out) == Some(0), stdout(&out))
+    });
+    bed.python(&["register", &name, &source, &run_id]);
+    bed.python(&["alias", &name, "champion", "1"]);
+    let tags = anchored(&bed, &name, "1", "ario.registration_tx");
+    assert!(tags.get("ario.verify_status").is_some(), "{tags}");
+    anchored(&bed, &name, "1", "ario.alias_tx");
+    assert_eq!(
+        bed.registrations(&name, "1"),
+        1,
+        "the webhook and the scan both saw version 1; one anchor"
+    );
+    let verify = bed
+        .cmd()
+        .args(["verify", "model", &format!("{name}/1")])
+        .output()
+        .unwrap();
+    assert_eq!(code(&verify), Some(0), "{}", stdout(&verify));
+
+    // 2. The API answers what the CLI prints; it wants the token.
+    eprintln!("step 2");
+    let (status, _, _) = bed.get(&base, &format!("/v1/verify/model/{name}/1"), None);
+    assert_eq!(status, 401);
+    let (status, exit, body) = bed.get(&base, &format!("/v1/verify/model/{name}/1"), Some(TOKEN));
+    assert_eq!((status, exit.as_deref()), (200, Some("0")), "{body}");
+    let cli_json = bed
+        .cmd()
+        .args([
+            "verify",
+            "model",
+            &format!("{name}/1"),
+            "--format",
+            "json",
+            "--no-write-back",
+        ])
+        .output()
+        .unwrap();
+    let api: Value = serde_json::from_str(&body).unwrap();
+    let cli: Value = serde_json::from_slice(&cli_json.stdout).unwrap();
+    assert_eq!(strip_times(api), strip_times(cli));
+    let (status, exit, body) = bed.get(&base, &format!("/v1/verify/run/{run_id}"), Some(TOKEN));
+    assert_eq!((status, exit.as_deref()), (200, Some("0")), "{body}");
+    let (status, exit, body) = bed.get(&base, &format!("/v1/audit/{name}/1"), Some(TOKEN));
+    assert_eq!((status, exit.as_deref()), (200, Some("0")), "{body}");
+    let (status, _, body) = bed.get(&base, "/v1/verify/model/no-such-model/9", Some(TOKEN));
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(bed.get(&base, "/healthz", None).0, 200);
+    let (status, _, body) = bed.get(&base, "/readyz", None);
+    assert_eq!(status, 200, "{body}");
+
+    // 3. Forged and stale deliveries are refused; a redelivery anchors once.
+    eprintln!("step 3");
+    bed.python(&["register", &name, &source, &run_id]);
+    anchored(&bed, &name, "2", "ario.registration_tx");
+    let body = json!({"entity": "model_version", "action": "created", "timestamp": "2026-12-02T10:00:00+00:00",
+        "data": {"name": name, "version": "2", "source": source, "run_id": run_id, "tags": {}, "description": null}})
+    .to_string();
+    let secret = WebhookSecret::new(SECRET);
+    let ts = now();
+    let sig = secret.sign("redelivered-1", &ts.to_string(), body.as_bytes());
+    let forged =
+        WebhookSecret::new("not-the-secret").sign("forged-1", &ts.to_string(), body.as_bytes());
+    assert_eq!(
+        bed.post_webhook(&base, "forged-1", ts, &forged, &body).0,
+        401
+    );
+    let old = ts - 3600;
+    let stale = secret.sign("stale-1", &old.to_string(), body.as_bytes());
+    assert_eq!(
+        bed.post_webhook(&base, "stale-1", old, &stale, &body).0,
+        401
+    );
+    let (s1, b1) = bed.post_webhook(&base, "redelivered-1", ts, &sig, &body);
+    let (s2, b2) = bed.post_webhook(&base, "redelivered-1", ts, &sig, &body);
+    assert_eq!((s1, s2), (200, 200), "{b1} {b2}");
+    assert!(b2.contains("\"duplicate\":true"), "{b2}");
+    let tampered = body.replace("\"2\"", "\"3\"");
+    let sig3 = secret.sign("redelivered-1", &ts.to_string(), tampered.as_bytes());
+    assert_eq!(
+        bed.post_webhook(&base, "redelivered-1", ts, &sig3, &tampered)
+            .0,
+        409
+    );
+    let metrics = eventually("the redelivery is handled", || {
+        let (_, _, m) = bed.get(&base, "/metrics", Some(TOKEN));
+        (m.contains("ario_serve_queue_depth 0"), m)
+    });
+    assert_eq!(bed.registrations(&name, "2"), 1, "one registration anchor");
+    assert!(
+        metrics.contains("ario_serve_webhooks_refused_total{reason=\"signature\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("ario_serve_webhooks_refused_total{reason=\"timestamp\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("ario_serve_webhooks_duplicate_total 1"),
+        "{metrics}"
+    );
+    let families = parse_metrics(server, dir.path(), &metrics);
+    for f in [
+        "ario_serve_webhooks_received",
+        "ario_serve_queue_depth",
+        "ario_serve_anchor_duration_seconds",
+    ] {
+        assert!(
+            families["families"].get(f).is_some(),
+            "{f} missing: {families}"
+        );
+    }
+    assert_eq!(sigterm(&mut serve), Some(0), "SIGTERM drains and exits 0");
+
+    // 4. Queued, then SIGKILL: the restarted service anchors every queued event.
+    eprintln!("step 4");
+    let (mut receiver, _) = bed.serve(&["--workers", "0"]);
+    bed.python(&["register", &name, &source, &run_id]);
+    bed.python(&["alias", &name, "challenger", "3"]);
+    eventually("both events are queued", || {
+        let (_, _, m) = bed.get(&base, "/metrics", Some(TOKEN));
+        (gauge(&m, "ario_serve_queue_depth") >= 2, m)
+    });
+    receiver.sigkill();
+    let (mut serve, _) = bed.serve(&[]);
+    anchored(&bed, &name, "3", "ario.registration_tx");
+    anchored(&bed, &name, "3", "ario.alias_tx");
+    assert_eq!(bed.registrations(&name, "3"), 1);
+    assert_eq!(sigterm(&mut serve), Some(0));
+
+    // 5. Registered while `serve` is down: reconcile finds it, the next scan anchors it.
+    eprintln!("step 5");
+    bed.python(&["register", &name, &source, &run_id]);
+    let out = bed
+        .cmd()
+        .args(["reconcile", "--model", &name, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), Some(1), "{}", stdout(&out));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let missing: Vec<&Value> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["finding"] == "version_not_anchored")
+        .collect();
+    assert_eq!(missing.len(), 1, "{r:#}");
+    assert_eq!(missing[0]["version"], "4");
+    let (mut serve, _) = bed.serve(&["--scan-interval", "1"]);
+    anchored(&bed, &name, "4", "ario.registration_tx");
+    assert_eq!(sigterm(&mut serve), Some(0));
+    let out = bed
+        .cmd()
+        .args(["reconcile", "--model", &name])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), Some(0), "{}", stdout(&out));
+}
+
+/// A gauge's value in exposition text (-1 when absent).
+fn gauge(text: &str, name: &str) -> i64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or(-1)
+}
+
+/// Drops members that differ between two runs of the same verification
+/// (the attestation's time and report id), at any depth.
+fn strip_times(mut v: Value) -> Value {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(o) => {
+                o.remove("attested_at");
+                o.remove("report_url");
+                o.values_mut().for_each(walk);
+            }
+            Value::Array(a) => a.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut v);
+    v
+}
+
+fn parse_metrics(server: &MlflowServer, dir: &Path, text: &str) -> Value {
+    let f = dir.join("metrics.txt");
+    std::fs::write(&f, text).unwrap();
+    server
+        .python("parse_metrics.py", &[f.to_str().unwrap()])
+        .unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
