@@ -2,7 +2,9 @@
 //!
 //! * `.peers/py`: a venv from `xtask/python/requirements.txt` (the one place
 //!   that pins MLflow and the Python peers);
-//! * `.peers/node`: npm packages from `xtask/peers/package.json`.
+//! * `.peers/node`: npm packages from `xtask/peers/package.json`;
+//! * PostgreSQL's server binaries (Debian's `postgresql`, for `serve`'s shared
+//!   queue test), installed with apt-get when missing and running as root.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -63,7 +65,48 @@ pub(crate) fn install() -> anyhow::Result<Peers> {
         .context("reading xtask/python/requirements.txt")?;
     let python = python_env("py", &requirements)?;
     let node_dir = install_node()?;
+    ensure_postgresql()?;
     Ok(Peers { python, node_dir })
+}
+
+fn has_postgresql() -> bool {
+    std::fs::read_dir("/usr/lib/postgresql").is_ok_and(|d| {
+        d.filter_map(|e| e.ok())
+            .any(|e| e.path().join("bin/postgres").is_file())
+    }) || std::env::var_os("ARIO_PG_BIN").is_some_and(|v| !v.is_empty())
+}
+
+/// PostgreSQL's server binaries: present, or installed from Debian's
+/// packages when we are root; otherwise an error that says what to install.
+fn ensure_postgresql() -> anyhow::Result<()> {
+    if has_postgresql() {
+        return Ok(());
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !root {
+        anyhow::bail!(
+            "PostgreSQL's server is needed by the serve replica test: \
+             `sudo apt-get install postgresql` (or set ARIO_PG_BIN to its bin directory)"
+        );
+    }
+    sh(Command::new("apt-get").args(["update", "-qq"]))?;
+    sh(Command::new("apt-get")
+        .args([
+            "install",
+            "-y",
+            "-qq",
+            "--no-install-recommends",
+            "postgresql",
+        ])
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    anyhow::ensure!(
+        has_postgresql(),
+        "apt-get installed postgresql, but no server binary was found"
+    );
+    Ok(())
 }
 
 fn install_node() -> anyhow::Result<Option<PathBuf>> {

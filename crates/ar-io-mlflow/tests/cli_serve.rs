@@ -9,201 +9,12 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Child, Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use ario_gateway::config::GatewayConfig;
-use ario_gateway::fetch::GatewayReader;
 use ario_provenance::inbox::WebhookSecret;
-use ario_provenance::EventKind;
-use ario_test_support::{mlflow, unique, MlflowServer};
-use common::{cli, spawn_serving};
+use ario_test_support::{mlflow, unique};
+use common::serve::*;
 use serde_json::{json, Value};
-
-const SECRET: &str = "serve-test-webhook-secret";
-const TOKEN: &str = "serve-test-api-token";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn code(out: &Output) -> Option<i32> {
-    out.status.code()
-}
-
-/// Polls `cond` until it holds (bounded); the last value explains a failure.
-fn eventually<T: std::fmt::Debug>(what: &str, mut cond: impl FnMut() -> (bool, T)) -> T {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let (ok, last) = cond();
-        if ok {
-            return last;
-        }
-        assert!(Instant::now() < deadline, "{what}: still {last:?}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
-struct Bed<'a> {
-    server: &'a MlflowServer,
-    rt: tokio::runtime::Runtime,
-    devnet: ario_devnet::Devnet,
-    home: std::path::PathBuf,
-    queue: std::path::PathBuf,
-    port: u16,
-    http: reqwest::Client,
-}
-
-impl Bed<'_> {
-    fn cmd(&self) -> Command {
-        cli(self.server.url(), &self.devnet.url(), &self.home)
-    }
-
-    fn serve(&self, extra: &[&str]) -> (Running, String) {
-        let mut c = self.cmd();
-        c.args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
-            .arg("--queue")
-            .arg(&self.queue)
-            .env("ARIO_WEBHOOK_SECRET", SECRET)
-            .env("ARIO_SERVE_TOKEN", TOKEN)
-            .args(extra);
-        let (child, url) = spawn_serving(c, "serving on");
-        eprintln!("serve {extra:?} on {url}");
-        (Running(child), url)
-    }
-
-    fn python(&self, args: &[&str]) -> Value {
-        self.server.python("registry_client.py", args).unwrap()
-    }
-
-    fn version_tags(&self, name: &str, version: &str) -> Value {
-        let url = format!(
-            "{}/api/2.0/mlflow/model-versions/get?name={name}&version={version}",
-            self.server.url()
-        );
-        let v: Value = self
-            .rt
-            .block_on(async { self.http.get(url).send().await?.json().await })
-            .unwrap();
-        let mut tags = serde_json::Map::new();
-        for t in v["model_version"]["tags"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-        {
-            tags.insert(t["key"].as_str().unwrap().into(), t["value"].clone());
-        }
-        Value::Object(tags)
-    }
-
-    /// Registration anchors of one version on the devnet (by our item tags).
-    fn registrations(&self, name: &str, version: &str) -> usize {
-        let reader = GatewayReader::new(
-            GatewayConfig::from_lookup(|_| None).with_devnet(&self.devnet.url()),
-        );
-        let id = format!("{name}/{version}");
-        self.rt
-            .block_on(reader.transactions_tagged(
-                &[
-                    ("App-Name", &["ar-io-mlflow"]),
-                    ("Event-Type", &[EventKind::Registration.wire_name()]),
-                    ("Ario-Subject-Id", &[id.as_str()]),
-                ],
-                100,
-            ))
-            .unwrap()
-            .len()
-    }
-
-    fn get(&self, base: &str, path: &str, token: Option<&str>) -> (u16, Option<String>, String) {
-        self.rt.block_on(async {
-            let mut r = self.http.get(format!("{base}{path}"));
-            if let Some(t) = token {
-                r = r.bearer_auth(t);
-            }
-            let resp = r.send().await.unwrap();
-            let exit = resp
-                .headers()
-                .get("x-ario-exit-code")
-                .map(|v| v.to_str().unwrap().to_owned());
-            (resp.status().as_u16(), exit, resp.text().await.unwrap())
-        })
-    }
-
-    fn post_webhook(&self, base: &str, id: &str, ts: u64, sig: &str, body: &str) -> (u16, String) {
-        self.rt.block_on(async {
-            let resp = self
-                .http
-                .post(format!("{base}/webhooks/mlflow"))
-                .header("content-type", "application/json")
-                .header("x-mlflow-delivery-id", id)
-                .header("x-mlflow-timestamp", ts.to_string())
-                .header("x-mlflow-signature", sig)
-                .body(body.to_owned())
-                .send()
-                .await
-                .unwrap();
-            (resp.status().as_u16(), resp.text().await.unwrap())
-        })
-    }
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-/// A `serve` process, killed if the test ends without stopping it.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Running {
-    fn sigkill(&mut self) {
-        self.0.kill().unwrap();
-        self.0.wait().unwrap();
-    }
-}
-
-fn sigterm(running: &mut Running) -> Option<i32> {
-    let child = &mut running.0;
-    let out = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    child.wait().unwrap().code()
-}
-
-fn anchored(bed: &Bed<'_>, name: &str, version: &str, tag: &'static str) -> Value {
-    eventually(&format!("{name}/{version} gets {tag}"), || {
-        let t = bed.version_tags(name, version);
-        (t.get(tag).is_some(), t)
-    })
-}
-
-fn logged_run(server: &MlflowServer, experiment: &str) -> String {
-    let logged = server
-        .python("log_trivial_model.py", &["--experiment", experiment])
-        .unwrap();
-    logged["run_id"].as_str().unwrap().to_owned()
-}
 
 #[test]
 fn registry_changes_made_by_the_python_client_are_anchored_through_webhooks() {
@@ -216,7 +27,7 @@ fn registry_changes_made_by_the_python_client_are_anchored_through_webhooks() {
         devnet,
         rt,
         home: dir.path().join("home"),
-        queue: dir.path().join("queue.sqlite"),
+        queue: dir.path().join("queue.sqlite").display().to_string(),
         port: free_port(),
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
@@ -403,37 +214,4 @@ fn registry_changes_made_by_the_python_client_are_anchored_through_webhooks() {
         .output()
         .unwrap();
     assert_eq!(code(&out), Some(0), "{}", stdout(&out));
-}
-
-/// A gauge's value in exposition text (-1 when absent).
-fn gauge(text: &str, name: &str) -> i64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
-        .unwrap_or(-1)
-}
-
-/// Drops members that differ between two runs of the same verification
-/// (the attestation's time and report id), at any depth.
-fn strip_times(mut v: Value) -> Value {
-    fn walk(v: &mut Value) {
-        match v {
-            Value::Object(o) => {
-                o.remove("attested_at");
-                o.remove("report_url");
-                o.values_mut().for_each(walk);
-            }
-            Value::Array(a) => a.iter_mut().for_each(walk),
-            _ => {}
-        }
-    }
-    walk(&mut v);
-    v
-}
-
-fn parse_metrics(server: &MlflowServer, dir: &Path, text: &str) -> Value {
-    let f = dir.join("metrics.txt");
-    std::fs::write(&f, text).unwrap();
-    server
-        .python("parse_metrics.py", &[f.to_str().unwrap()])
-        .unwrap_or_else(|e| panic!("{e}\n{text}"))
 }

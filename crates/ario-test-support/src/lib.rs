@@ -1,6 +1,7 @@
 //! Test support shared by the integration tests: a real MLflow tracking server
 //! (SQLite store, proxied artifacts, bound to 127.0.0.1) started once per test
-//! binary, and the helpers that find the installed peers.
+//! binary, a throwaway PostgreSQL ([`postgres::PgServer`]), and the helpers
+//! that find the installed peers.
 //!
 //! The server runs under a small Python supervisor in its own process group.
 //! The supervisor waits on its stdin; when the test process ends for any
@@ -18,6 +19,7 @@
 //! ```
 
 pub mod env;
+pub mod postgres;
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -224,7 +226,7 @@ finally:
             pass
 "#;
 
-fn free_port() -> Option<u16> {
+pub(crate) fn free_port() -> Option<u16> {
     TcpListener::bind("127.0.0.1:0")
         .ok()?
         .local_addr()

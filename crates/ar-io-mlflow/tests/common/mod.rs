@@ -2,6 +2,8 @@
 
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+pub mod serve;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 

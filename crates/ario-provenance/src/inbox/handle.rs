@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use ario_envelope::encoding::sha256_hex;
 use ario_mlflow_client::records::version_tags;
 
-use super::queue::{EventQueue, Finish};
+use super::queue::Finish;
+use super::store::Queue;
 use super::webhook::RegistryEvent;
 use crate::anchorer::Anchorer;
 use crate::error::ProvenanceError;
@@ -52,7 +53,7 @@ fn retry_or_fail(e: ProvenanceError) -> Result<Handled, ProvenanceError> {
 /// deletions and tag changes without anchoring.
 pub async fn handle_event(
     anchorer: &Anchorer,
-    queue: &EventQueue,
+    queue: &Queue,
     event: &RegistryEvent,
 ) -> Result<Handled, ProvenanceError> {
     match event {
@@ -74,7 +75,7 @@ pub async fn handle_event(
             Err(e) => retry_or_fail(e),
         },
         RegistryEvent::AliasDeleted { name, alias } => {
-            queue.set_alias_version(name, alias, None)?;
+            queue.set_alias_version(name, alias, None).await?;
             Ok(Handled::Finished(Finish::Ignored(
                 "alias deletion recorded; ario.mlflow/v1 has no envelope for it".into(),
             )))
@@ -151,12 +152,12 @@ async fn training(anchorer: &Anchorer, run_id: &str) -> Result<Handled, Provenan
 
 async fn alias_move(
     anchorer: &Anchorer,
-    queue: &EventQueue,
+    queue: &Queue,
     name: &str,
     alias: &str,
     version: &str,
 ) -> Result<Handled, ProvenanceError> {
-    let previous = queue.alias_version(name, alias)?;
+    let previous = queue.alias_version(name, alias).await?;
     let p = payload::alias_set(name, version, alias, previous.as_deref(), &BTreeMap::new());
     let hash = sha256_hex(&payload::canonical(&p)?);
     let mv = anchorer.mlflow().model_version(name, version).await?;
@@ -175,7 +176,7 @@ async fn alias_move(
         }
     };
     if matches!(handled, Handled::Finished(_)) {
-        queue.set_alias_version(name, alias, Some(version))?;
+        queue.set_alias_version(name, alias, Some(version)).await?;
     }
     Ok(handled)
 }

@@ -1,6 +1,6 @@
 //! What `serve` needs to anchor changes other MLflow clients make: MLflow's
 //! signed webhook deliveries ([`webhook`]), a durable, idempotent event
-//! queue ([`queue`]), and the anchor each event becomes ([`handle_event`]).
+//! queue ([`Queue`]: SQLite, or PostgreSQL shared by replicas), and the anchor each event becomes ([`handle_event`]).
 //!
 //! ```
 //! use ario_provenance::inbox::{check_delivery, DeliveryHeaders, WebhookSecret};
@@ -14,11 +14,17 @@
 //! ```
 
 mod handle;
+#[cfg(feature = "postgres")]
+mod pg;
 pub mod queue;
+mod store;
 pub mod webhook;
 
 pub use handle::{handle_event, Handled};
+#[cfg(feature = "postgres")]
+pub use pg::PgQueue;
 pub use queue::{Enqueued, EventQueue, EventState, Finish, QueueError, QueueStats, QueuedEvent};
+pub use store::Queue;
 pub use webhook::{
     check_delivery, Delivery, DeliveryHeaders, Refusal, RegistryEvent, WebhookSecret,
 };

@@ -13,10 +13,10 @@ use super::webhook::{Delivery, RegistryEvent};
 
 /// A queue operation failed (the database could not be opened, read or written).
 #[derive(Debug, thiserror::Error)]
-#[error("event queue {path}: {detail}")]
+#[error("event queue {location}: {detail}")]
 pub struct QueueError {
-    /// The database.
-    pub path: PathBuf,
+    /// The database (a file path, or a PostgreSQL host and database).
+    pub location: String,
     /// What went wrong.
     pub detail: String,
 }
@@ -112,7 +112,7 @@ impl EventQueue {
     pub fn open(path: impl Into<PathBuf>) -> Result<Self, QueueError> {
         let path = path.into();
         let err = |e: &dyn std::fmt::Display| QueueError {
-            path: path.clone(),
+            location: path.display().to_string(),
             detail: e.to_string(),
         };
         if let Some(parent) = path.parent() {
@@ -151,7 +151,7 @@ impl EventQueue {
 
     fn err(&self, e: impl std::fmt::Display) -> QueueError {
         QueueError {
-            path: self.path.clone(),
+            location: self.path.display().to_string(),
             detail: e.to_string(),
         }
     }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use ario_provenance::inbox::{
-    check_delivery, DeliveryHeaders, Enqueued, EventQueue, Refusal, WebhookSecret,
+    check_delivery, DeliveryHeaders, Enqueued, Queue, Refusal, WebhookSecret,
 };
 use ario_provenance::{ProvenanceError, Verification, Verifier};
 use axum::extract::{Path, Request, State};
@@ -21,7 +21,7 @@ use crate::cmd::verify::name_version;
 
 /// What every handler shares.
 pub(crate) struct Shared {
-    pub(crate) queue: EventQueue,
+    pub(crate) queue: Queue,
     pub(crate) secret: Option<WebhookSecret>,
     pub(crate) tolerance_secs: u64,
     pub(crate) verifier: Verifier,
@@ -117,14 +117,9 @@ async fn webhook(State(s): St, headers: HeaderMap, body: axum::body::Bytes) -> R
         }
     };
     let name = delivery.event.wire_name();
-    let queue = s.queue.clone();
-    let stored = tokio::task::spawn_blocking(move || {
-        let r = queue.enqueue(&delivery, &body);
-        (delivery.delivery_id, r)
-    })
-    .await;
-    match stored {
-        Ok((id, Ok(Enqueued::New(row)))) => {
+    let id = delivery.delivery_id.clone();
+    match s.queue.enqueue(&delivery, &body).await {
+        Ok(Enqueued::New(row)) => {
             s.metrics
                 .received
                 .get_or_create(&label("event", name.clone()))
@@ -134,11 +129,11 @@ async fn webhook(State(s): St, headers: HeaderMap, body: axum::body::Bytes) -> R
             tracing::info!(delivery_id = %id, event = %name, row, "queued");
             Json(json!({"queued": true, "delivery_id": id})).into_response()
         }
-        Ok((id, Ok(Enqueued::Duplicate))) => {
+        Ok(Enqueued::Duplicate) => {
             s.metrics.duplicates.inc();
             Json(json!({"queued": false, "duplicate": true, "delivery_id": id})).into_response()
         }
-        Ok((id, Ok(Enqueued::Conflict))) => {
+        Ok(Enqueued::Conflict) => {
             s.metrics
                 .refused
                 .get_or_create(&label("reason", "conflict"))
@@ -149,14 +144,12 @@ async fn webhook(State(s): St, headers: HeaderMap, body: axum::body::Bytes) -> R
             )
         }
         // Not stored: MLflow retries on 503.
-        Ok((_, Err(e))) => error(StatusCode::SERVICE_UNAVAILABLE, e),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e),
     }
 }
 
 async fn readyz(State(s): St) -> Response {
-    let queue = s.queue.clone();
-    let q = tokio::task::spawn_blocking(move || queue.stats()).await;
+    let q = s.queue.stats().await;
     let mlflow = s
         .verifier
         .mlflow()
@@ -164,10 +157,9 @@ async fn readyz(State(s): St) -> Response {
         .await
         .map(|_| ());
     match (q, mlflow) {
-        (Ok(Ok(stats)), Ok(())) => Json(json!({"ready": true, "queue": stats})).into_response(),
+        (Ok(stats), Ok(())) => Json(json!({"ready": true, "queue": stats})).into_response(),
         (q, m) => {
             let why = match (q, m) {
-                (Ok(Err(e)), _) => format!("queue: {e}"),
                 (Err(e), _) => format!("queue: {e}"),
                 (_, Err(e)) => format!("mlflow: {e}"),
                 _ => "not ready".into(),
@@ -182,8 +174,7 @@ async fn readyz(State(s): St) -> Response {
 }
 
 async fn metrics(State(s): St) -> Response {
-    let queue = s.queue.clone();
-    if let Ok(Ok(st)) = tokio::task::spawn_blocking(move || queue.stats()).await {
+    if let Ok(st) = s.queue.stats().await {
         s.metrics
             .depth
             .set(i64::try_from(st.queued + st.leased).unwrap_or(i64::MAX));

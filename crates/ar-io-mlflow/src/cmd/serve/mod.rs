@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use ario_mlflow_client::webhooks::{WebhookSetup, WebhookSpec};
-use ario_provenance::inbox::{webhook::SUBSCRIBED, EventQueue, WebhookSecret};
+use ario_provenance::inbox::{webhook::SUBSCRIBED, Queue, WebhookSecret};
 use ario_provenance::Verifier;
 use tokio::sync::{watch, Notify};
 
@@ -60,7 +60,8 @@ pub(crate) struct Args {
     /// (e.g. `https://anchors.example.org:8789`).
     #[arg(long, value_name = "PUBLIC_URL")]
     register_webhooks: Option<String>,
-    /// Event queue: a SQLite file (default: `serve-queue.sqlite` in the home directory).
+    /// Event queue: a SQLite file (default: `serve-queue.sqlite` in the home
+    /// directory), or `postgres://user@host/db` shared by several replicas.
     #[arg(long)]
     queue: Option<String>,
     /// Queue workers (0: receive and queue only).
@@ -83,15 +84,16 @@ pub(crate) struct Args {
     shutdown_wait: u64,
 }
 
-fn open_queue(a: &Args, home: &std::path::Path) -> anyhow::Result<EventQueue> {
-    let path = match a.queue.as_deref() {
-        Some(q) if q.starts_with("postgres://") || q.starts_with("postgresql://") => {
-            anyhow::bail!("--queue postgres://… is not supported by this build; use a SQLite file")
-        }
-        Some(q) => PathBuf::from(q.strip_prefix("sqlite://").unwrap_or(q)),
-        None => home.join("serve-queue.sqlite"),
+async fn open_queue(a: &Args, home: &std::path::Path) -> anyhow::Result<Queue> {
+    let spec = match a.queue.as_deref() {
+        Some(q) => q.to_owned(),
+        None => home.join("serve-queue.sqlite").display().to_string(),
     };
-    EventQueue::open(&path).with_context(|| format!("opening the event queue {}", path.display()))
+    // Never print a URL's password.
+    let shown = spec.split_once('@').map_or(spec.as_str(), |(_, host)| host);
+    Queue::open(&spec)
+        .await
+        .with_context(|| format!("opening the event queue {shown}"))
 }
 
 async fn register(
@@ -121,7 +123,7 @@ async fn register(
 pub(crate) fn run(a: &Args) -> anyhow::Result<u8> {
     block_on(async {
         let prov = anchorer()?;
-        let queue = open_queue(a, prov.home())?;
+        let queue = open_queue(a, prov.home()).await?;
         let verifier = Verifier::from_env().context("setting up the read-only verifier")?;
         if let Some(base) = &a.register_webhooks {
             let secret = a
@@ -174,7 +176,7 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<u8> {
         })
         .await;
         scanner.abort();
-        let stats = shared.queue.stats()?;
+        let stats = shared.queue.stats().await?;
         println!(
             "stopped: {} anchored, {} ignored, {} left in the queue",
             stats.done,

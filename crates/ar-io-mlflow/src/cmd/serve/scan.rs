@@ -95,7 +95,7 @@ async fn scan_once(
             timestamp: 0,
             event,
         };
-        if let ario_provenance::inbox::Enqueued::New(_) = shared.queue.enqueue(&d, &body)? {
+        if let ario_provenance::inbox::Enqueued::New(_) = shared.queue.enqueue(&d, &body).await? {
             queued += 1;
             shared.metrics.queued.inc();
             if matches!(f, Finding::RunNotAnchored { .. }) {

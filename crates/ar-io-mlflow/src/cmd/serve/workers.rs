@@ -34,12 +34,9 @@ pub(crate) async fn worker(
 ) {
     let owner = format!("{}-{n}", std::process::id());
     loop {
-        let queue = shared.queue.clone();
-        let o = owner.clone();
-        let claimed = tokio::task::spawn_blocking(move || queue.claim(&o, LEASE)).await;
-        let ev = match claimed {
-            Ok(Ok(Some(ev))) => ev,
-            Ok(Ok(None)) => {
+        let ev = match shared.queue.claim(&owner, LEASE).await {
+            Ok(Some(ev)) => ev,
+            Ok(None) => {
                 if *stopping.borrow() {
                     return;
                 }
@@ -50,13 +47,15 @@ pub(crate) async fn worker(
                 }
                 continue;
             }
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "claiming from the queue failed");
-                tokio::time::sleep(IDLE_POLL).await;
-                continue;
-            }
             Err(e) => {
-                tracing::error!(error = %e, "queue task failed");
+                tracing::error!(error = %e, "claiming from the queue failed");
+                tokio::select! {
+                    _ = tokio::time::sleep(IDLE_POLL) => {}
+                    _ = stopping.changed() => {}
+                }
+                if *stopping.borrow() {
+                    return;
+                }
                 continue;
             }
         };
@@ -79,10 +78,10 @@ pub(crate) async fn worker(
                     .finished
                     .get_or_create(&label("outcome", outcome))
                     .inc();
-                shared.queue.finish(ev.id, &how)
+                shared.queue.finish(ev.id, &how).await
             }
-            Ok(Handled::Retry(why)) => put_back(&shared, ev.id, ev.attempts, &why),
-            Err(e) => put_back(&shared, ev.id, ev.attempts, &e.to_string()),
+            Ok(Handled::Retry(why)) => put_back(&shared, ev.id, ev.attempts, &why).await,
+            Err(e) => put_back(&shared, ev.id, ev.attempts, &e.to_string()).await,
         };
         if let Err(e) = result {
             tracing::error!(error = %e, "recording an event's outcome failed");
@@ -90,7 +89,7 @@ pub(crate) async fn worker(
     }
 }
 
-fn put_back(
+async fn put_back(
     shared: &Shared,
     id: i64,
     attempts: u32,
@@ -99,7 +98,7 @@ fn put_back(
     let delay = ario_http::backoff(&retry_policy(), attempts);
     tracing::warn!(error = why, attempts = attempts + 1, retry_in = ?delay, "event put back");
     shared.metrics.failed.inc();
-    shared.queue.retry_later(id, why, delay)
+    shared.queue.retry_later(id, why, delay).await
 }
 
 /// Retries outbox uploads every `every` (backing off while they fail) until
