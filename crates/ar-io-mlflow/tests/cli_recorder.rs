@@ -98,7 +98,24 @@ fn a_python_service_records_through_the_sidecar_and_nothing_acknowledged_is_lost
         assert_eq!(v["status"], "verified", "{v:#}");
     }
     // One upload per batch: training, its dataset, registration, then three checkpoints.
-    assert_eq!(rt.block_on(async { devnet.store().len() }), 3 + 3);
+    let items: Vec<String> = rt.block_on(async {
+        devnet
+            .store()
+            .all()
+            .iter()
+            .map(|s| {
+                let tags: Vec<String> = s
+                    .item
+                    .tags
+                    .iter()
+                    .filter(|t| t.name.starts_with("Ario-") || t.name == "Event-Type")
+                    .map(|t| format!("{}={}", t.name, t.value))
+                    .collect();
+                format!("{} {}", s.id, tags.join(" "))
+            })
+            .collect()
+    });
+    assert_eq!(items.len(), 3 + 3, "{items:#?}");
 
     let text = ok(cmd().args(["verify", "decision", ids[7]]).output().unwrap());
     assert!(

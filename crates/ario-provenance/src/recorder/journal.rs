@@ -140,7 +140,8 @@ impl Journal {
         Ok((j, stream, model, recovery))
     }
 
-    fn recover(&self) -> Result<Recovery, RecorderError> {
+    /// What the directory holds now: unmarked batches, the chain head, the next number.
+    pub(crate) fn recover(&self) -> Result<Recovery, RecorderError> {
         let names: Vec<String> = std::fs::read_dir(&self.dir)
             .map_err(io(&self.dir))?
             .filter_map(|e| e.ok())
