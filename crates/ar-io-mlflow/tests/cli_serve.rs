@@ -9,8 +9,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use ario_provenance::inbox::WebhookSecret;
 use ario_test_support::{mlflow, unique};
 use common::serve::*;
@@ -19,21 +17,12 @@ use serde_json::{json, Value};
 #[test]
 fn registry_changes_made_by_the_python_client_are_anchored_through_webhooks() {
     let Some(server) = mlflow() else { return };
-    let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let devnet = common::devnet(&rt, dir.path());
-    let bed = Bed {
+    let bed = Bed::new(
         server,
-        devnet,
-        rt,
-        home: dir.path().join("home"),
-        queue: dir.path().join("queue.sqlite").display().to_string(),
-        port: free_port(),
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap(),
-    };
+        dir.path(),
+        dir.path().join("queue.sqlite").display().to_string(),
+    );
     let experiment = unique("serve");
     let run_id = logged_run(server, &experiment);
     let source = format!("runs:/{run_id}/model");
@@ -100,8 +89,41 @@ fn registry_changes_made_by_the_python_client_are_anchored_through_webhooks() {
     assert_eq!(strip_times(api), strip_times(cli));
     let (status, exit, body) = bed.get(&base, &format!("/v1/verify/run/{run_id}"), Some(TOKEN));
     assert_eq!((status, exit.as_deref()), (200, Some("0")), "{body}");
+    let cli_run = bed
+        .cmd()
+        .args([
+            "verify",
+            "run",
+            &run_id,
+            "--format",
+            "json",
+            "--no-write-back",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        strip_times(serde_json::from_str(&body).unwrap()),
+        strip_times(serde_json::from_slice(&cli_run.stdout).unwrap())
+    );
     let (status, exit, body) = bed.get(&base, &format!("/v1/audit/{name}/1"), Some(TOKEN));
     assert_eq!((status, exit.as_deref()), (200, Some("0")), "{body}");
+    let cli_audit = bed
+        .cmd()
+        .args(["audit", &format!("{name}/1"), "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&cli_audit), Some(0));
+    assert_eq!(
+        strip_times(serde_json::from_str(&body).unwrap()),
+        strip_times(serde_json::from_slice(&cli_audit.stdout).unwrap())
+    );
+    let (status, _, page) = bed.get_html(&base, &format!("/v1/audit/{name}/1"), TOKEN);
+    assert_eq!(status, 200);
+    assert!(
+        page.starts_with("<!DOCTYPE html>") || page.starts_with("<!doctype html>"),
+        "{}",
+        &page[..page.len().min(200)]
+    );
     let (status, _, body) = bed.get(&base, "/v1/verify/model/no-such-model/9", Some(TOKEN));
     assert_eq!(status, 404, "{body}");
     assert_eq!(bed.get(&base, "/healthz", None).0, 200);
@@ -205,6 +227,10 @@ fn registry_changes_made_by_the_python_client_are_anchored_through_webhooks() {
         .collect();
     assert_eq!(missing.len(), 1, "{r:#}");
     assert_eq!(missing[0]["version"], "4");
+    assert!(
+        r["checked"]["aliases"].as_u64().unwrap() >= 2,
+        "aliases are looked at: {r:#}"
+    );
     let (mut serve, _) = bed.serve(&["--scan-interval", "1"]);
     anchored(&bed, &name, "4", "ario.registration_tx");
     assert_eq!(sigterm(&mut serve), Some(0));
@@ -214,4 +240,22 @@ fn registry_changes_made_by_the_python_client_are_anchored_through_webhooks() {
         .output()
         .unwrap();
     assert_eq!(code(&out), Some(0), "{}", stdout(&out));
+
+    // 6. A version deleted from MLflow leaves an orphan anchor, found on the gateway.
+    bed.delete_version(&name, "4");
+    let out = bed
+        .cmd()
+        .args(["reconcile", "--model", &name, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), Some(1), "{}", stdout(&out));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let orphans: Vec<&Value> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["finding"] == "orphan")
+        .collect();
+    assert_eq!(orphans.len(), 1, "{r:#}");
+    assert_eq!(orphans[0]["subject"], format!("{name}/4"));
 }

@@ -10,7 +10,7 @@ use ario_mlflow_client::records::{run_tags, version_tags};
 use serde::Serialize;
 
 use crate::error::ProvenanceError;
-use crate::event::{EventKind, Subject};
+use crate::event::{EventKind, Subject, SubjectType};
 use crate::layout::{payload_hash_tag, tx_tag, ITEM_SUBJECT_ID, ITEM_SUBJECT_TYPE};
 use crate::verifier::Verifier;
 
@@ -178,6 +178,7 @@ impl Verifier {
             out.checked.versions += 1;
             self.reconcile_version(mv, &name, &version, &mut out).await;
         }
+        self.reconcile_aliases(&versions, &mut out).await?;
         if scope.orphans {
             self.orphans(&scope.models, &known, &mut out).await;
         }
@@ -334,16 +335,43 @@ impl Verifier {
                 run_id: mv.run_id.clone().filter(|r| !r.is_empty()),
             }),
         }
-        for alias in &mv.aliases {
-            out.checked.aliases += 1;
-            if !tags.contains_key(tx_tag(EventKind::AliasSet)) {
-                out.findings.push(Finding::AliasNotAnchored {
-                    name: name.into(),
-                    alias: alias.clone(),
-                    version: version.into(),
-                });
+    }
+
+    /// Aliases (read from each registered model: version searches do not
+    /// carry them) on versions that carry no alias anchor.
+    async fn reconcile_aliases(
+        &self,
+        versions: &[types::ModelVersion],
+        out: &mut Reconciliation,
+    ) -> Result<(), ProvenanceError> {
+        let names: BTreeSet<&str> = versions.iter().filter_map(|v| v.name.as_deref()).collect();
+        for name in names {
+            let model = match self.mlflow().registered_model(name).await {
+                Ok(m) => m,
+                Err(e) if e.is_not_found() => continue,
+                Err(e) => return Err(e.into()),
+            };
+            for a in &model.aliases {
+                let (Some(alias), Some(version)) = (&a.alias, &a.version) else {
+                    continue;
+                };
+                out.checked.aliases += 1;
+                let anchored = versions
+                    .iter()
+                    .find(|v| {
+                        v.name.as_deref() == Some(name) && v.version.as_ref() == Some(version)
+                    })
+                    .is_some_and(|v| version_tags(v).contains_key(tx_tag(EventKind::AliasSet)));
+                if !anchored {
+                    out.findings.push(Finding::AliasNotAnchored {
+                        name: name.into(),
+                        alias: alias.clone(),
+                        version: version.clone(),
+                    });
+                }
             }
         }
+        Ok(())
     }
 
     /// Fetches the envelope a transaction tag names and checks its subject.
@@ -411,7 +439,7 @@ impl Verifier {
                 continue;
             };
             if t.tag(ITEM_SUBJECT_TYPE)
-                .is_some_and(|s| s != "model_version")
+                .is_some_and(|s| s != SubjectType::ModelVersion.wire_name())
             {
                 continue;
             }

@@ -55,7 +55,25 @@ pub struct Bed<'a> {
     pub http: reqwest::Client,
 }
 
-impl Bed<'_> {
+impl<'a> Bed<'a> {
+    /// MLflow, a fresh devnet in `dir`, a home in `dir/home`, and `queue`.
+    pub fn new(server: &'a MlflowServer, dir: &Path, queue: String) -> Bed<'a> {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let devnet = super::devnet(&rt, dir);
+        Bed {
+            server,
+            devnet,
+            rt,
+            home: dir.join("home"),
+            queue,
+            port: free_port(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap(),
+        }
+    }
+
     pub fn cmd(&self) -> Command {
         cli(self.server.url(), &self.devnet.url(), &self.home)
     }
@@ -137,6 +155,36 @@ impl Bed<'_> {
                 .get("x-ario-exit-code")
                 .map(|v| v.to_str().unwrap().to_owned());
             (resp.status().as_u16(), exit, resp.text().await.unwrap())
+        })
+    }
+
+    /// Deletes a model version through MLflow's REST API.
+    pub fn delete_version(&self, name: &str, version: &str) {
+        let url = format!("{}/api/2.0/mlflow/model-versions/delete", self.server.url());
+        let status = self.rt.block_on(async {
+            self.http
+                .delete(url)
+                .json(&serde_json::json!({"name": name, "version": version}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+        assert!(status.is_success(), "{status}");
+    }
+
+    /// `GET` with `Accept: text/html`.
+    pub fn get_html(&self, base: &str, path: &str, token: &str) -> (u16, Option<String>, String) {
+        self.rt.block_on(async {
+            let resp = self
+                .http
+                .get(format!("{base}{path}"))
+                .bearer_auth(token)
+                .header("accept", "text/html")
+                .send()
+                .await
+                .unwrap();
+            (resp.status().as_u16(), None, resp.text().await.unwrap())
         })
     }
 
@@ -228,6 +276,7 @@ pub fn strip_times(mut v: Value) -> Value {
             Value::Object(o) => {
                 o.remove("attested_at");
                 o.remove("report_url");
+                o.remove("generated_at");
                 o.values_mut().for_each(walk);
             }
             Value::Array(a) => a.iter_mut().for_each(walk),
