@@ -3,8 +3,8 @@
 //! * `.peers/py`: a venv from `xtask/python/requirements.txt` (the one place
 //!   that pins MLflow and the Python peers);
 //! * `.peers/node`: npm packages from `xtask/peers/package.json`;
-//! * PostgreSQL's server binaries (Debian's `postgresql`, for `serve`'s shared
-//!   queue test), installed with apt-get when missing and running as root.
+//! * Debian's `postgresql` (serve's shared-queue test) and `chromium` (the
+//!   report screenshot), installed with apt-get when missing and running as root.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -65,7 +65,7 @@ pub(crate) fn install() -> anyhow::Result<Peers> {
         .context("reading xtask/python/requirements.txt")?;
     let python = python_env("py", &requirements)?;
     let node_dir = install_node()?;
-    ensure_postgresql()?;
+    ensure_debian_packages()?;
     Ok(Peers { python, node_dir })
 }
 
@@ -76,10 +76,25 @@ fn has_postgresql() -> bool {
     }) || std::env::var_os("ARIO_PG_BIN").is_some_and(|v| !v.is_empty())
 }
 
-/// PostgreSQL's server binaries: present, or installed from Debian's
-/// packages when we are root; otherwise an error that says what to install.
-fn ensure_postgresql() -> anyhow::Result<()> {
-    if has_postgresql() {
+fn has_chromium() -> bool {
+    std::path::Path::new("/usr/bin/chromium").is_file()
+        || std::env::var_os("ARIO_CHROMIUM").is_some_and(|v| !v.is_empty())
+}
+
+/// Whether a package's binary is there.
+type Present = fn() -> bool;
+
+/// Debian's packages the tests use — `postgresql` (serve's shared queue) and
+/// `chromium` (the report screenshot): present, or installed with apt-get
+/// when we are root; otherwise an error that says what to install.
+fn ensure_debian_packages() -> anyhow::Result<()> {
+    let checks: [(&str, Present); 2] = [("postgresql", has_postgresql), ("chromium", has_chromium)];
+    let wanted: Vec<&str> = checks
+        .into_iter()
+        .filter(|(_, present)| !present())
+        .map(|(name, _)| name)
+        .collect();
+    if wanted.is_empty() {
         return Ok(());
     }
     let root = Command::new("id")
@@ -88,23 +103,20 @@ fn ensure_postgresql() -> anyhow::Result<()> {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
     if !root {
         anyhow::bail!(
-            "PostgreSQL's server is needed by the serve replica test: \
-             `sudo apt-get install postgresql` (or set ARIO_PG_BIN to its bin directory)"
+            "the tests need Debian's {}: `sudo apt-get install {}` (or set ARIO_PG_BIN / ARIO_CHROMIUM)",
+            wanted.join(" and "),
+            wanted.join(" ")
         );
     }
     sh(Command::new("apt-get").args(["update", "-qq"]))?;
     sh(Command::new("apt-get")
-        .args([
-            "install",
-            "-y",
-            "-qq",
-            "--no-install-recommends",
-            "postgresql",
-        ])
+        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(&wanted)
         .env("DEBIAN_FRONTEND", "noninteractive"))?;
     anyhow::ensure!(
-        has_postgresql(),
-        "apt-get installed postgresql, but no server binary was found"
+        has_postgresql() && has_chromium(),
+        "apt-get installed {}, but a binary is still missing",
+        wanted.join(" ")
     );
     Ok(())
 }

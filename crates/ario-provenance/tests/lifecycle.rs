@@ -190,12 +190,17 @@ async fn lifecycle_verifies_and_every_tampering_is_caught() {
     );
     assert!(audit.overall_ok, "{audit:#?}");
     assert_eq!(audit.artifact_integrity.ok, Some(true));
-    let html = ario_provenance::report::audit_html(&audit).unwrap();
+    let html = ario_provenance::report::audit_html(&audit, p.gateway()).unwrap();
     assert!(
         html.contains("None → Staging")
             && html.contains("alias champion")
             && !html.contains("http://cdn")
     );
+    assert!(
+        html.contains("<svg") && !html.contains("<script"),
+        "inline SVG, no scripts"
+    );
+    screenshot_report(&html, if traces { "audit" } else { "audit-2x" });
 
     let dec = audit
         .stages
@@ -237,6 +242,12 @@ async fn lifecycle_verifies_and_every_tampering_is_caught() {
             dec.rows[1]
         );
         assert_eq!(audit.decisions.verified, 1, "the summary follows the rows");
+        let html = ario_provenance::report::audit_html(&audit, p.gateway()).unwrap();
+        assert!(
+            html.contains("<h2>Failures</h2>"),
+            "failures are called out first"
+        );
+        screenshot_report(&html, "audit-tampered");
     }
 
     // Tampering 2: a metric and a param logged after anchoring → training fails, named.
@@ -624,4 +635,30 @@ async fn verify_status_gate_refuses_before_touching_mlflow() {
             Err(ProvenanceError::Mlflow(MlflowError::Unreachable { .. }))
         ));
     }
+}
+
+/// Renders the report with headless Chromium and checks that it draws: the
+/// page (header, lineage graph, tables) fills a good part of the viewport in
+/// many colours. The PNG stays in `target/report-screenshots/`.
+fn screenshot_report(html: &str, name: &str) {
+    let dir = ario_test_support::repo_root().join("target/report-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join(format!("{name}.html"));
+    std::fs::write(&page, html).unwrap();
+    let png = dir.join(format!("{name}.png"));
+    let Some(shot) = ario_test_support::chromium::screenshot(&page, &png, 1200, 1800) else {
+        return;
+    };
+    let shot = shot.unwrap();
+    eprintln!(
+        "report screenshot: {} ({}x{}, {} colours, {:.0}% drawn)",
+        shot.path.display(),
+        shot.width,
+        shot.height,
+        shot.colours,
+        shot.drawn * 100.0
+    );
+    assert_eq!((shot.width, shot.height), (1200, 1800));
+    assert!(shot.colours > 50, "{shot:?}");
+    assert!(shot.drawn > 0.10, "not blank: {shot:?}");
 }

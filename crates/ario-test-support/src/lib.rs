@@ -18,6 +18,7 @@
 //! }
 //! ```
 
+pub mod chromium;
 pub mod env;
 pub mod postgres;
 

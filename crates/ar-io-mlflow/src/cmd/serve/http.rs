@@ -249,7 +249,7 @@ async fn audit(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
     let mut resp = if html {
-        match ario_provenance::report::audit_html(&audit) {
+        match ario_provenance::report::audit_html(&audit, s.verifier.gateway()) {
             Ok(page) => {
                 ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
             }

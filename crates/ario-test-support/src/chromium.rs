@@ -1,0 +1,121 @@
+//! Renders a page with headless Chromium (Debian's `chromium` package) to a
+//! PNG and measures it, so a test can check that a report actually draws.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::env::{skip, SkipKind};
+
+/// What a screenshot shows, measured.
+#[derive(Debug, Clone)]
+pub struct Shot {
+    /// The PNG.
+    pub path: PathBuf,
+    /// Its width in pixels.
+    pub width: u32,
+    /// Its height in pixels.
+    pub height: u32,
+    /// Distinct colours seen (capped at 10 000).
+    pub colours: usize,
+    /// Share of pixels that are not the page background (the most common colour).
+    pub drawn: f64,
+}
+
+fn binary() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("ARIO_CHROMIUM").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.is_file())
+}
+
+/// Screenshots `html` at `width`×`height` into `png`. `None` (after a
+/// recorded skip) when no Chromium is installed.
+pub fn screenshot(
+    html: &Path,
+    png: &Path,
+    width: u32,
+    height: u32,
+) -> Option<Result<Shot, String>> {
+    let Some(chromium) = binary() else {
+        skip(
+            SkipKind::Peer,
+            "Chromium is not installed (apt-get install chromium, or set ARIO_CHROMIUM)",
+        );
+        return None;
+    };
+    Some(run(&chromium, html, png, width, height))
+}
+
+fn run(chromium: &Path, html: &Path, png: &Path, width: u32, height: u32) -> Result<Shot, String> {
+    let profile = std::env::temp_dir().join(format!("ario-chromium-{}", std::process::id()));
+    let html = html
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", html.display()))?;
+    let _ = std::fs::remove_file(png);
+    let out = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--hide-scrollbars",
+            "--no-first-run",
+            "--force-device-scale-factor=1",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--window-size={width},{height}"))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .map_err(|e| format!("running {}: {e}", chromium.display()))?;
+    let _ = std::fs::remove_dir_all(&profile);
+    if !png.is_file() {
+        return Err(format!(
+            "chromium wrote no screenshot ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    measure(png)
+}
+
+/// Decodes a PNG and measures it.
+pub fn measure(png: &Path) -> Result<Shot, String> {
+    let file = std::fs::File::open(png).map_err(|e| e.to_string())?;
+    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).map_err(|e| e.to_string())?;
+    let channels = info.color_type.samples();
+    let mut counts: std::collections::HashMap<[u8; 3], usize> = std::collections::HashMap::new();
+    for px in buf[..info.buffer_size()].chunks_exact(channels) {
+        let rgb = match channels {
+            1 | 2 => [px[0], px[0], px[0]],
+            _ => [px[0], px[1], px[2]],
+        };
+        if counts.len() < 10_000 || counts.contains_key(&rgb) {
+            *counts.entry(rgb).or_default() += 1;
+        }
+    }
+    let total = (info.width as usize) * (info.height as usize);
+    let background = counts.values().copied().max().unwrap_or(0);
+    Ok(Shot {
+        path: png.to_owned(),
+        width: info.width,
+        height: info.height,
+        colours: counts.len(),
+        drawn: if total == 0 {
+            0.0
+        } else {
+            1.0 - background as f64 / total as f64
+        },
+    })
+}
