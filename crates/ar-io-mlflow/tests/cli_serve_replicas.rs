@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use ario_provenance::inbox::WebhookSecret;
 use ario_test_support::postgres::PgServer;
 use ario_test_support::{mlflow, unique};
@@ -18,21 +16,8 @@ use serde_json::{json, Value};
 fn the_same_webhook_delivered_to_two_replicas_anchors_once() {
     let Some(server) = mlflow() else { return };
     let Some(pg) = PgServer::start() else { return };
-    let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let devnet = common::devnet(&rt, dir.path());
-    let bed = Bed {
-        server,
-        devnet,
-        rt,
-        home: dir.path().join("home-a"),
-        queue: pg.url(),
-        port: free_port(),
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap(),
-    };
+    let bed = Bed::new(server, dir.path(), pg.url());
     let run_id = logged_run(server, &unique("replicas"));
     let source = format!("runs:/{run_id}/model");
     let name = unique("replicated-model");

@@ -227,24 +227,7 @@ impl PgQueue {
             let state: String = r.get(0);
             let n = u64::try_from(r.get::<_, i64>(1)).unwrap_or(0);
             let retrying = u64::try_from(r.get::<_, i64>(2)).unwrap_or(0);
-            let oldest: Option<i64> = r.get(3);
-            let age = oldest
-                .map(|t| u64::try_from(now.saturating_sub(t) / 1000).unwrap_or(0))
-                .unwrap_or(0);
-            match state.as_str() {
-                "queued" => {
-                    s.queued = n;
-                    s.retrying = retrying;
-                    s.oldest_age_secs = s.oldest_age_secs.max(age);
-                }
-                "leased" => {
-                    s.leased = n;
-                    s.oldest_age_secs = s.oldest_age_secs.max(age);
-                }
-                "done" => s.done = n,
-                "ignored" => s.ignored = n,
-                _ => {}
-            }
+            s.count(&state, n, retrying, r.get(3), now);
         }
         Ok(s)
     }

@@ -87,6 +87,37 @@ pub struct QueueStats {
     pub oldest_age_secs: u64,
 }
 
+impl QueueStats {
+    /// Adds one `GROUP BY state` row: `n` events in `state`, `retrying` of
+    /// them after a failed attempt, the oldest received at `oldest` (ms).
+    pub(crate) fn count(
+        &mut self,
+        state: &str,
+        n: u64,
+        retrying: u64,
+        oldest: Option<i64>,
+        now_ms: i64,
+    ) {
+        let age = oldest
+            .map(|t| u64::try_from(now_ms.saturating_sub(t) / 1000).unwrap_or(0))
+            .unwrap_or(0);
+        match state {
+            "queued" => {
+                self.queued = n;
+                self.retrying = retrying;
+                self.oldest_age_secs = self.oldest_age_secs.max(age);
+            }
+            "leased" => {
+                self.leased = n;
+                self.oldest_age_secs = self.oldest_age_secs.max(age);
+            }
+            "done" => self.done = n,
+            "ignored" => self.ignored = n,
+            _ => {}
+        }
+    }
+}
+
 /// How an event ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finish {
@@ -308,23 +339,7 @@ impl EventQueue {
         let now = now_ms();
         for row in rows {
             let (state, n, retrying, oldest) = row.map_err(|e| self.err(e))?;
-            let age = oldest
-                .map(|t| u64::try_from(now.saturating_sub(t) / 1000).unwrap_or(0))
-                .unwrap_or(0);
-            match state.as_str() {
-                "queued" | "leased" => {
-                    if state == "queued" {
-                        s.queued = n;
-                        s.retrying = retrying.unwrap_or(0);
-                    } else {
-                        s.leased = n;
-                    }
-                    s.oldest_age_secs = s.oldest_age_secs.max(age);
-                }
-                "done" => s.done = n,
-                "ignored" => s.ignored = n,
-                _ => {}
-            }
+            s.count(&state, n, retrying.unwrap_or(0), oldest, now);
         }
         Ok(s)
     }
