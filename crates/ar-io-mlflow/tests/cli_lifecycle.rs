@@ -275,6 +275,10 @@ async fn lifecycle_commands_and_their_failures() {
         "self-contained"
     );
 
+    // in-toto: the Statement and its DSSE envelope, checked by independent
+    // implementations (in-toto-attestation, securesystemslib).
+    in_toto_checks(&cli, server, &model, dir.path());
+
     let (code, out, _) = cli.run(&["status"]);
     assert_eq!(code, 0);
     snap("status_empty", &out);
@@ -432,4 +436,76 @@ fn transaction_ids_are_masked_whatever_their_edges() {
          C_vAt_EgInHRz3RQrqfKXSAGNDETD0mUDdZP4mU00o- C_vAt_EgInHRz3RQrqfKXSAGNDETD0mUDdZP4mU00o_\n\
          too long: -C_vAt_EgInHRz3RQrqfKXSAGNDETD0mUDdZP4mU00oX",
     );
+}
+
+fn in_toto_checks(cli: &Cli, server: &ario_test_support::MlflowServer, model: &str, dir: &Path) {
+    let check = |file: &Path, key: Option<&str>| {
+        let mut args = vec![file.to_str().unwrap()];
+        if let Some(k) = key {
+            args.extend(["--public-key", k]);
+        }
+        server.python("check_intoto.py", &args)
+    };
+    let statement = dir.join("statement.json");
+    let (code, out, err) = cli.run(&[
+        "audit",
+        &format!("{model}/1"),
+        "--format",
+        "in-toto",
+        "--output",
+        statement.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let st: Value = serde_json::from_str(&std::fs::read_to_string(&statement).unwrap()).unwrap();
+    assert_eq!(st["_type"], "https://in-toto.io/Statement/v1");
+    assert!(st["predicate"]["lineage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["tx_id"].is_string()));
+    let r = check(&statement, None).unwrap();
+    assert_eq!(r["valid"], true, "{r}");
+    assert!(r["subjects"].as_u64().unwrap() >= 1, "{r}");
+
+    let signed = dir.join("statement.dsse.json");
+    let (code, out, err) = cli.run(&[
+        "audit",
+        &format!("{model}/1"),
+        "--format",
+        "in-toto",
+        "--dsse",
+        "--output",
+        signed.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let key = cli.json(&["keys", "show", "--format", "json"]);
+    let key = key["public_key"].as_str().unwrap().to_owned();
+    let r = check(&signed, Some(&key)).unwrap();
+    assert_eq!(
+        (r["valid"].clone(), r["dsse_verified"].clone()),
+        (Value::Bool(true), Value::Bool(true)),
+        "{r}"
+    );
+    // One changed byte of the payload, or another key: refused.
+    let mut env: Value = serde_json::from_str(&std::fs::read_to_string(&signed).unwrap()).unwrap();
+    let payload = env["payload"].as_str().unwrap().to_owned();
+    let flipped = if payload.starts_with('e') {
+        payload.replacen('e', "f", 1)
+    } else {
+        format!("e{}", &payload[1..])
+    };
+    env["payload"] = Value::String(flipped);
+    let tampered = dir.join("statement.tampered.json");
+    std::fs::write(&tampered, env.to_string()).unwrap();
+    assert!(
+        check(&tampered, Some(&key)).is_err(),
+        "a changed payload must not verify"
+    );
+    let other = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+    assert!(
+        check(&signed, Some(other)).is_err(),
+        "another key must not verify"
+    );
+    let (code, _, err) = cli.run(&["audit", &format!("{model}/1"), "--dsse"]);
+    assert_eq!(code, 2, "--dsse without --format in-toto: {err}");
 }

@@ -1,7 +1,7 @@
 //! `audit NAME/VERSION [--format text|json|html] [--output F]`.
 
 use anyhow::Context as _;
-use ario_provenance::audit::Audit;
+use ario_provenance::audit::{intoto, Audit};
 use ario_provenance::Status;
 
 use super::common::{block_on, panel, verifier};
@@ -18,6 +18,9 @@ pub(crate) enum AuditFormat {
     Json,
     /// One self-contained HTML file.
     Html,
+    /// An in-toto Statement v1 (subjects: the model files; predicate: the lineage).
+    #[value(name = "in-toto")]
+    InToto,
 }
 
 /// `audit`
@@ -37,6 +40,10 @@ pub(crate) struct Args {
     /// Verify every decision.
     #[arg(long)]
     all_decisions: bool,
+    /// With `--format in-toto`: wrap the Statement in a DSSE envelope signed
+    /// with our key.
+    #[arg(long)]
+    dsse: bool,
     #[command(flatten)]
     trust: super::common::TrustArg,
 }
@@ -121,7 +128,16 @@ fn capitalize(s: &str) -> String {
 
 pub(crate) fn run(a: &Args) -> anyhow::Result<u8> {
     let (name, version) = name_version(&a.model);
+    if a.dsse && a.format != AuditFormat::InToto {
+        anyhow::bail!("--dsse signs an in-toto Statement: pass --format in-toto");
+    }
     block_on(async {
+        // Signing needs our key; auditing alone needs none.
+        let signer = if a.dsse {
+            Some(super::common::anchorer()?)
+        } else {
+            None
+        };
         let prov = verifier(&a.trust)?;
         let audit = prov
             .audit(&name, &version, (!a.all_decisions).then_some(a.decisions))
@@ -130,7 +146,15 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<u8> {
         let body = match a.format {
             AuditFormat::Text => audit_text(&audit),
             AuditFormat::Json => serde_json::to_string_pretty(&audit)? + "\n",
-            AuditFormat::Html => ario_provenance::report::audit_html(&audit)?,
+            AuditFormat::Html => ario_provenance::report::audit_html(&audit, prov.gateway())?,
+            AuditFormat::InToto => {
+                let statement = intoto::statement(&audit, &|tx| prov.gateway().arweave_url(tx))?;
+                let doc = match &signer {
+                    Some(s) => s.dsse(&statement)?,
+                    None => statement,
+                };
+                serde_json::to_string_pretty(&doc)? + "\n"
+            }
         };
         match &a.output {
             Some(p) => {

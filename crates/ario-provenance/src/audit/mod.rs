@@ -9,6 +9,7 @@
 
 mod batches;
 mod collect;
+pub mod intoto;
 
 pub use batches::{batch_summary, BatchSummary};
 
