@@ -3,6 +3,7 @@
 mod cmd;
 mod exit;
 mod output;
+mod progress;
 
 use std::process::ExitCode;
 
@@ -62,6 +63,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    progress::install();
     let code = match cli.command {
         Command::Anchor(c) => cmd::anchor::run(&c),
         Command::Register(a) => cmd::registry::register(&a),

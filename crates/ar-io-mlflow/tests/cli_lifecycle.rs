@@ -278,6 +278,7 @@ async fn lifecycle_commands_and_their_failures() {
     // in-toto: the Statement and its DSSE envelope, checked by independent
     // implementations (in-toto-attestation, securesystemslib).
     in_toto_checks(&cli, server, &model, dir.path());
+    progress_only_on_a_terminal(&cli, &model);
 
     let (code, out, _) = cli.run(&["status"]);
     assert_eq!(code, 0);
@@ -508,4 +509,34 @@ fn in_toto_checks(cli: &Cli, server: &ario_test_support::MlflowServer, model: &s
     );
     let (code, _, err) = cli.run(&["audit", &format!("{model}/1"), "--dsse"]);
     assert_eq!(code, 2, "--dsse without --format in-toto: {err}");
+}
+
+/// Hashing the model's files shows a bar on a terminal (a pty from
+/// `script`), and nothing when stderr is a pipe or the output is JSON.
+fn progress_only_on_a_terminal(cli: &Cli, model: &str) {
+    let what = "hashing model files";
+    let (code, _, err) = cli.run(&["audit", &format!("{model}/1")]);
+    assert_eq!(code, 0);
+    assert!(!err.contains(what), "no bar into a pipe: {err}");
+    let bin = env!("CARGO_BIN_EXE_ar-io-mlflow");
+    let on_tty = |extra: &str| {
+        let out = Command::new("script")
+            .args([
+                "-qec",
+                &format!("{bin} audit {model}/1 {extra}"),
+                "/dev/null",
+            ])
+            .env("MLFLOW_TRACKING_URI", cli.mlflow)
+            .env("ARIO_MLFLOW_DEVNET", &cli.devnet)
+            .env("ARIO_MLFLOW_HOME", cli.home)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let shown = on_tty("");
+    assert!(shown.contains(what), "a bar on a terminal: {shown}");
+    let json = on_tty("--format json");
+    assert!(!json.contains(what), "no bar with --format json");
 }

@@ -180,7 +180,10 @@ impl Anchorer {
     pub async fn retry(&self) -> Result<Vec<OutboxItem>, ProvenanceError> {
         let ob = self.outbox();
         let mut out = Vec::new();
-        for item in ob.list(&[OutboxState::Pending, OutboxState::Uploaded])? {
+        let items = ob.list(&[OutboxState::Pending, OutboxState::Uploaded])?;
+        let progress = crate::progress::begin("uploading outbox items", items.len());
+        for item in items {
+            progress.step();
             let id = item.event_id.as_str();
             let done = match (item.state, &item.tx_id) {
                 (OutboxState::Uploaded, Some(tx)) => Some((tx.clone(), item.receipt.clone())),

@@ -28,7 +28,9 @@ pub(crate) async fn checksums(
         format!("{}/", loc.dir.trim_end_matches('/'))
     };
     let mut out = BTreeMap::new();
+    let progress = crate::progress::begin("hashing model files", files.len());
     for f in files {
+        progress.step();
         let rel = f.path.strip_prefix(&prefix).unwrap_or(&f.path).to_owned();
         if rel.is_empty() || rel.rsplit('/').next() == Some(REGISTRY_META) {
             continue;

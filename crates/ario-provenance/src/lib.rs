@@ -74,6 +74,7 @@
 //! | `training`, `registry` | building training, dataset, registration, promotion and alias events |
 //! | `model`, `decision`, `gate` | [`VerifiedModel`], per-prediction decisions, the verify-status gate |
 //! | [`inbox`] | `serve`'s webhook check, durable event queue and the anchor each registry event becomes |
+//! | [`progress`] | counts of long operations, shown by a front end's reporter |
 //! | [`reconcile`] | what should be anchored and is not, mismatched tags, orphan anchors |
 //! | [`checkpoint`], `recorder` | batched decisions: records, Merkle checkpoints, proofs; [`DecisionRecorder`] and its journal |
 //! | `integrity` | the one model-files check used by registration, `VerifiedModel`, verify and audit |
@@ -92,6 +93,7 @@ pub mod layout;
 pub mod numbers;
 pub mod outbox;
 pub mod payload;
+pub mod progress;
 pub mod reconcile;
 pub mod report;
 pub mod tags;

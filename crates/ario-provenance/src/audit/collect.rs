@@ -178,7 +178,10 @@ impl Verifier {
         let mut recs = self.recorded(root, kind).await?;
         let total = recs.len();
         recs.reverse();
-        for rec in recs.into_iter().take(limit.unwrap_or(usize::MAX)) {
+        let count = recs.len().min(limit.unwrap_or(usize::MAX));
+        let progress = crate::progress::begin("verifying decisions", count);
+        for rec in recs.into_iter().take(count) {
+            progress.step();
             let mut tx = rec.tx.clone();
             let trace_id = rec
                 .envelope
