@@ -236,9 +236,11 @@ fn registry_changes_made_by_the_python_client_are_anchored_through_webhooks() {
     assert_eq!(sigterm(&mut serve), Some(0));
     let out = bed
         .cmd()
-        .args(["reconcile", "--model", &name])
+        .args(["reconcile", "--model", &name, "--experiment", &experiment])
         .output()
         .unwrap();
+    // Runs, versions, aliases and the experiment's traces (MLflow 3's trace
+    // search) all looked at; nothing missing, nothing undetermined.
     assert_eq!(code(&out), Some(0), "{}", stdout(&out));
 
     // 6. A version deleted from MLflow leaves an orphan anchor, found on the gateway.

@@ -40,8 +40,8 @@ fn since_ms(s: &str) -> anyhow::Result<i64> {
 fn text(r: &Reconciliation) -> String {
     let c = &r.checked;
     let mut out = format!(
-        "Checked {} finished run(s), {} version(s), {} alias(es), {} transaction tag(s), {} gateway anchor(s)\n",
-        c.runs, c.versions, c.aliases, c.tags, c.anchors
+        "Checked {} finished run(s), {} version(s), {} alias(es), {} decision trace(s), {} transaction tag(s), {} gateway anchor(s)\n",
+        c.runs, c.versions, c.aliases, c.traces, c.tags, c.anchors
     );
     for f in &r.findings {
         out.push_str(&match f {
@@ -53,6 +53,12 @@ fn text(r: &Reconciliation) -> String {
             }
             Finding::AliasNotAnchored { name, alias, version } => {
                 format!("  missing   {name}@{alias} (v{version}) has no alias anchor\n")
+            }
+            Finding::TraceNotAnchored {
+                trace_id,
+                experiment_id,
+            } => {
+                format!("  missing   trace {trace_id} (experiment {experiment_id}) has no decision anchor\n")
             }
             Finding::TagMismatch { object, tag, tx_id, detail } => {
                 format!("  mismatch  {object}: {tag} = {tx_id}: {detail}\n")

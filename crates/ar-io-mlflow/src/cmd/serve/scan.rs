@@ -15,10 +15,11 @@ use super::http::Shared;
 use super::metrics::label;
 
 /// The findings counted in `ario_serve_reconcile_objects`.
-const FINDINGS: [&str; 5] = [
+const FINDINGS: [&str; 6] = [
     "run_not_anchored",
     "version_not_anchored",
     "alias_not_anchored",
+    "trace_not_anchored",
     "tag_mismatch",
     "orphan",
 ];

@@ -1,191 +1,20 @@
-//! Reconciliation: what MLflow holds that should be anchored and is not,
-//! `ario.*` transaction tags whose envelope is about another object, and
-//! anchors (found on the gateways by our tags) whose MLflow object is gone.
+//! The MLflow side of reconciliation: runs, versions, aliases, the
+//! transaction tags they carry, and orphan anchors on the gateways.
 
 use std::collections::BTreeSet;
 
 use ario_gateway::turbo::APP_NAME;
 use ario_mlflow_client::generated::types;
 use ario_mlflow_client::records::{run_tags, version_tags};
-use serde::Serialize;
 
+use super::{Finding, Reconciliation, MAX_OBJECTS};
 use crate::error::ProvenanceError;
 use crate::event::{EventKind, Subject, SubjectType};
 use crate::layout::{payload_hash_tag, tx_tag, ITEM_SUBJECT_ID, ITEM_SUBJECT_TYPE};
 use crate::verifier::Verifier;
 
-/// Most objects of each kind one reconciliation looks at.
-pub const MAX_OBJECTS: usize = 10_000;
-
-/// What to look at.
-#[derive(Debug, Clone, Default)]
-pub struct Scope {
-    /// Experiments (names or ids) whose finished runs should be anchored.
-    pub experiments: Vec<String>,
-    /// Registered models to look at (empty: every model).
-    pub models: Vec<String>,
-    /// Only objects created at or after this time (Unix milliseconds).
-    pub since_ms: Option<i64>,
-    /// Also look for anchors on the gateways whose MLflow object is gone.
-    pub orphans: bool,
-}
-
-/// One thing that is not as it should be.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "finding", rename_all = "snake_case")]
-pub enum Finding {
-    /// A finished run that logged a model has no training anchor.
-    RunNotAnchored {
-        /// Run id.
-        run_id: String,
-        /// Its experiment.
-        experiment_id: String,
-    },
-    /// A model version has no registration anchor.
-    VersionNotAnchored {
-        /// Registered model.
-        name: String,
-        /// Version.
-        version: String,
-        /// Its source URI.
-        source: String,
-        /// Its source run.
-        run_id: Option<String>,
-    },
-    /// An alias points at a version that carries no alias anchor.
-    AliasNotAnchored {
-        /// Registered model.
-        name: String,
-        /// Alias.
-        alias: String,
-        /// The version it points at.
-        version: String,
-    },
-    /// A transaction tag names an envelope about another object.
-    TagMismatch {
-        /// The MLflow object (`run:<id>` or `model:<name>/<version>`).
-        object: String,
-        /// The tag.
-        tag: String,
-        /// Its transaction.
-        tx_id: String,
-        /// What the envelope is about instead.
-        detail: String,
-    },
-    /// An anchor whose MLflow object no longer exists.
-    Orphan {
-        /// Transaction.
-        tx_id: String,
-        /// Event type.
-        event_type: String,
-        /// The subject it names.
-        subject: String,
-    },
-}
-
-impl Finding {
-    /// The finding's name, as serialized (`run_not_anchored`, …).
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Finding::RunNotAnchored { .. } => "run_not_anchored",
-            Finding::VersionNotAnchored { .. } => "version_not_anchored",
-            Finding::AliasNotAnchored { .. } => "alias_not_anchored",
-            Finding::TagMismatch { .. } => "tag_mismatch",
-            Finding::Orphan { .. } => "orphan",
-        }
-    }
-
-    /// Whether this is something missing (an object with no anchor).
-    pub fn is_missing(&self) -> bool {
-        matches!(
-            self,
-            Finding::RunNotAnchored { .. }
-                | Finding::VersionNotAnchored { .. }
-                | Finding::AliasNotAnchored { .. }
-        )
-    }
-}
-
-/// How many objects were looked at.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Checked {
-    /// Finished runs.
-    pub runs: usize,
-    /// Model versions.
-    pub versions: usize,
-    /// Aliases.
-    pub aliases: usize,
-    /// Transaction tags whose envelope was fetched.
-    pub tags: usize,
-    /// Anchors found on the gateways.
-    pub anchors: usize,
-}
-
-/// The outcome of one reconciliation.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Reconciliation {
-    /// What was found.
-    pub findings: Vec<Finding>,
-    /// What was looked at.
-    pub checked: Checked,
-    /// Checks that could not run, and why.
-    pub undetermined: Vec<String>,
-}
-
-impl Reconciliation {
-    /// Objects with no anchor.
-    pub fn missing(&self) -> usize {
-        self.findings.iter().filter(|f| f.is_missing()).count()
-    }
-
-    /// The CLI's exit code: 1 when anything is missing or mismatched, 3
-    /// when a check could not run, else 0.
-    pub fn exit_code(&self) -> u8 {
-        if !self.findings.is_empty() {
-            1
-        } else if !self.undetermined.is_empty() {
-            3
-        } else {
-            0
-        }
-    }
-}
-
 impl Verifier {
-    /// Reconciles MLflow with the anchors, within `scope`.
-    pub async fn reconcile(&self, scope: &Scope) -> Result<Reconciliation, ProvenanceError> {
-        let mut out = Reconciliation::default();
-        for exp in &scope.experiments {
-            let id = self.experiment_id(exp).await?;
-            for run in self.finished_runs(&id, scope.since_ms).await? {
-                out.checked.runs += 1;
-                self.reconcile_run(&run, &id, &mut out).await?;
-            }
-        }
-        let versions = self.versions(&scope.models).await?;
-        let mut known = BTreeSet::new();
-        for mv in &versions {
-            let (Some(name), Some(version)) = (mv.name.clone(), mv.version.clone()) else {
-                continue;
-            };
-            known.insert(format!("{name}/{version}"));
-            if scope
-                .since_ms
-                .is_some_and(|s| mv.creation_timestamp.unwrap_or(0) < s)
-            {
-                continue;
-            }
-            out.checked.versions += 1;
-            self.reconcile_version(mv, &name, &version, &mut out).await;
-        }
-        self.reconcile_aliases(&versions, &mut out).await?;
-        if scope.orphans {
-            self.orphans(&scope.models, &known, &mut out).await;
-        }
-        Ok(out)
-    }
-
-    async fn experiment_id(&self, name_or_id: &str) -> Result<String, ProvenanceError> {
+    pub(super) async fn experiment_id(&self, name_or_id: &str) -> Result<String, ProvenanceError> {
         let c = self.mlflow();
         let n = name_or_id.to_owned();
         match c
@@ -206,7 +35,7 @@ impl Verifier {
         }
     }
 
-    async fn finished_runs(
+    pub(super) async fn finished_runs(
         &self,
         experiment_id: &str,
         since_ms: Option<i64>,
@@ -242,7 +71,7 @@ impl Verifier {
         Ok(runs)
     }
 
-    async fn reconcile_run(
+    pub(super) async fn reconcile_run(
         &self,
         run: &types::Run,
         experiment_id: &str,
@@ -274,7 +103,7 @@ impl Verifier {
         Ok(())
     }
 
-    async fn versions(
+    pub(super) async fn versions(
         &self,
         models: &[String],
     ) -> Result<Vec<types::ModelVersion>, ProvenanceError> {
@@ -310,7 +139,7 @@ impl Verifier {
         Ok(all)
     }
 
-    async fn reconcile_version(
+    pub(super) async fn reconcile_version(
         &self,
         mv: &types::ModelVersion,
         name: &str,
@@ -339,7 +168,7 @@ impl Verifier {
 
     /// Aliases (read from each registered model: version searches do not
     /// carry them) on versions that carry no alias anchor.
-    async fn reconcile_aliases(
+    pub(super) async fn reconcile_aliases(
         &self,
         versions: &[types::ModelVersion],
         out: &mut Reconciliation,
@@ -375,7 +204,13 @@ impl Verifier {
     }
 
     /// Fetches the envelope a transaction tag names and checks its subject.
-    async fn check_tag(&self, subject: &Subject, tag: &str, tx: &str, out: &mut Reconciliation) {
+    pub(super) async fn check_tag(
+        &self,
+        subject: &Subject,
+        tag: &str,
+        tx: &str,
+        out: &mut Reconciliation,
+    ) {
         out.checked.tags += 1;
         let object = match subject {
             Subject::Run { run_id } => format!("run:{run_id}"),
@@ -407,7 +242,12 @@ impl Verifier {
     }
 
     /// Registration anchors on the gateways whose version MLflow no longer has.
-    async fn orphans(&self, models: &[String], known: &BTreeSet<String>, out: &mut Reconciliation) {
+    pub(super) async fn orphans(
+        &self,
+        models: &[String],
+        known: &BTreeSet<String>,
+        out: &mut Reconciliation,
+    ) {
         if models.is_empty() {
             // Anchors on the gateways are not scoped to one MLflow server:
             // without model names every other team's anchor would look orphaned.
