@@ -16,6 +16,7 @@ mod vectors_decisions;
 mod vectors_events;
 mod vectors_jcs;
 mod vectors_trust;
+mod vectors_verdict;
 
 use clap::{Parser, Subcommand};
 

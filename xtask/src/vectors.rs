@@ -105,6 +105,29 @@ fn pretty(v: &Value) -> anyhow::Result<Vec<u8>> {
     Ok(s)
 }
 
+/// Pretty JSON except `cases`, written one compact case per line (a table
+/// of thousands of cases stays readable and small).
+fn one_case_per_line(v: &Value) -> anyhow::Result<Vec<u8>> {
+    let mut head = v.clone();
+    let cases = head
+        .as_object_mut()
+        .and_then(|o| o.remove("cases"))
+        .and_then(|c| c.as_array().cloned())
+        .unwrap_or_default();
+    let mut s = String::from_utf8(serde_json::to_vec_pretty(&head)?)?;
+    // Reopen the object to append `cases` last.
+    s.truncate(s.trim_end().len().saturating_sub(1));
+    let s = s.trim_end().to_owned();
+    let mut out = format!("{s},\n  \"cases\": [\n");
+    for (i, c) in cases.iter().enumerate() {
+        out.push_str("    ");
+        out.push_str(&serde_json::to_string(c)?);
+        out.push_str(if i + 1 < cases.len() { ",\n" } else { "\n" });
+    }
+    out.push_str("  ]\n}\n");
+    Ok(out.into_bytes())
+}
+
 fn unsigned(e: &Event, payload_hash: &str, spec_version: Option<&str>) -> Value {
     let mut env = json!({
         "event_id": e.event_id,
@@ -338,6 +361,10 @@ pub(crate) fn generate() -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
     files.insert(
         "trust/trust-decisions-01.json".into(),
         pretty(&crate::vectors_trust::trust_decisions()?)?,
+    );
+    files.insert(
+        "verdict/verdict-decision-table-01.json".into(),
+        one_case_per_line(&crate::vectors_verdict::decision_table())?,
     );
     let manifest: BTreeMap<&String, String> =
         files.iter().map(|(k, v)| (k, sha256_hex(v))).collect();
