@@ -2,7 +2,8 @@
 description in test-vectors/README.md alone (no Rust involved), and exits 1
 on the first disagreement.
 
-Families checked: verdict/ (the verification decision table).
+Families checked: verdict/ (the verification decision table) and recipes/
+(payloads and hashes; JCS from the Python kernel `ario_proof`).
 
 Usage: python check_vectors.py TEST_VECTORS_DIR
 Prints one line per family: "<family>: <n> cases, 0 disagreements".
@@ -93,13 +94,141 @@ def check_verdict(path):
     return len(v["cases"]), bad
 
 
+# ---- recipes -------------------------------------------------------------
+
+def jcs(value):
+    from ario_proof.canonicalize import canonical_json
+    return canonical_json(value)
+
+
+def sha(b):
+    import hashlib
+    return hashlib.sha256(b).hexdigest()
+
+
+def with_metadata(obj, metadata):
+    for k, v in (metadata or {}).items():
+        if k not in obj:
+            obj[k] = v
+    return obj
+
+
+def artifact_hash(sums):
+    return None if not sums else sha(jcs(sums))
+
+
+def schema_hash(schema):
+    if not schema:
+        return ""
+    try:
+        parsed = json.loads(schema)
+    except ValueError:
+        return sha(schema.encode("utf-8"))
+    return sha(jcs(parsed))
+
+
+def input_hash(v):
+    if isinstance(v, dict):
+        return sha(jcs(v))
+    if isinstance(v, str):
+        return sha(jcs({"features": list(v)}))
+    return sha(jcs({"features": v}))
+
+
+class NonFinite(Exception):
+    pass
+
+
+def training(body, sums):
+    import math
+    run = json.loads(body)["run"]
+    data = run.get("data", {})
+    tags = {t["key"]: t["value"] for t in data.get("tags", [])}
+    metrics = {}
+    for m in data.get("metrics", []):
+        v = m["value"]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise NonFinite(m["key"])
+        metrics[m["key"]] = round(float(v), 6)
+    datasets = []
+    for di in run.get("inputs", {}).get("dataset_inputs", []):
+        ds = di.get("dataset")
+        if ds is None:
+            continue
+        ctx = next((t["value"] for t in di.get("tags", []) if t["key"] == "mlflow.data.context"), None)
+        datasets.append({"name": ds.get("name"), "source": ds.get("source"),
+                         "source_type": ds.get("source_type"), "digest": ds.get("digest"),
+                         "schema_hash": schema_hash(ds.get("schema")), "context": ctx})
+    datasets.sort(key=lambda d: tuple(d[k] or "" for k in ("name", "source", "context", "digest")))
+    return {"event_type": "training_complete", "run_id": run["info"]["run_id"],
+            "params": {p["key"]: p["value"] for p in data.get("params", [])},
+            "metrics": metrics, "artifact_checksums": sums,
+            "source_name": tags.get("mlflow.source.name", ""),
+            "git_commit": tags.get("mlflow.source.git.commit", ""),
+            "dataset_inputs": datasets}
+
+
+def payload_expect(obj):
+    b = jcs(obj)
+    return {"payload_jcs_hex": b.hex(), "payload_hash_hex": sha(b)}
+
+
+def derive_recipe(c):
+    r, i = c["recipe"], c["inputs"]
+    if r == "stage_transition":
+        return payload_expect(with_metadata({"event_type": "stage_transition", "model_name": i["model_name"],
+                                             "model_version": i["model_version"], "from_stage": i["from_stage"],
+                                             "to_stage": i["to_stage"]}, i.get("metadata")))
+    if r == "alias_set":
+        return payload_expect(with_metadata({"event_type": "alias_set", "model_name": i["model_name"],
+                                             "model_version": i["model_version"], "alias": i["alias"],
+                                             "previous_version": i["previous_version"]}, i.get("metadata")))
+    if r == "registration":
+        return payload_expect(with_metadata({"event_type": "model_registered", "model_name": i["model_name"],
+                                             "model_version": i["model_version"], "source_run_id": i["source_run_id"],
+                                             "source": i["source"], "artifact_verified": i["artifact_verified"],
+                                             "artifact_hash": i["artifact_hash"]}, i.get("metadata")))
+    if r == "training_from_runs_get":
+        try:
+            out = payload_expect(training(i["runs_get_body"], i["artifact_checksums"]))
+        except NonFinite:
+            return {"error": "non_finite_metric"}
+        out["artifact_hash"] = artifact_hash(i["artifact_checksums"])
+        return out
+    if r == "artifact_hash":
+        return {"hash": artifact_hash(i["artifact_checksums"])}
+    if r == "schema_hash":
+        return {"hash": schema_hash(i["schema"])}
+    if r == "input_hash":
+        return {"hash": input_hash(i["value"])}
+    if r == "output_hash":
+        return {"hash": sha(jcs({"prediction": i["value"]}))}
+    raise ValueError(f"unknown recipe {r}")
+
+
+def check_recipes(path):
+    with open(path, encoding="utf-8") as f:
+        v = json.load(f)
+    bad = 0
+    for n, c in enumerate(v["cases"]):
+        got = derive_recipe(c)
+        if got != c["expect"]:
+            bad += 1
+            print(f"case {n} ({c['recipe']}): expected {c['expect']}, derived {got}", file=sys.stderr)
+    return len(v["cases"]), bad
+
+
+FAMILIES = {"verdict": check_verdict, "recipes": check_recipes}
+
+
 def main():
     root = sys.argv[1]
     total_bad = 0
-    for name in sorted(os.listdir(os.path.join(root, "verdict"))):
-        n, bad = check_verdict(os.path.join(root, "verdict", name))
-        print(f"verdict/{name}: {n} cases, {bad} disagreements")
-        total_bad += bad
+    for family, check in FAMILIES.items():
+        for name in sorted(os.listdir(os.path.join(root, family))):
+            n, bad = check(os.path.join(root, family, name))
+            print(f"{family}/{name}: {n} cases, {bad} disagreements")
+            total_bad += bad
     return 1 if total_bad else 0
 
 

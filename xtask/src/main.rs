@@ -15,6 +15,7 @@ mod vectors;
 mod vectors_decisions;
 mod vectors_events;
 mod vectors_jcs;
+mod vectors_recipes;
 mod vectors_trust;
 mod vectors_verdict;
 

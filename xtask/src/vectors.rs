@@ -363,6 +363,10 @@ pub(crate) fn generate() -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
         pretty(&crate::vectors_trust::trust_decisions()?)?,
     );
     files.insert(
+        "recipes/payload-recipes-01.json".into(),
+        pretty(&crate::vectors_recipes::payload_recipes()?)?,
+    );
+    files.insert(
         "verdict/verdict-decision-table-01.json".into(),
         one_case_per_line(&crate::vectors_verdict::decision_table())?,
     );
