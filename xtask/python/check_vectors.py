@@ -2,8 +2,10 @@
 description in test-vectors/README.md alone (no Rust involved), and exits 1
 on the first disagreement.
 
-Families checked: verdict/ (the verification decision table) and recipes/
-(payloads and hashes; JCS from the Python kernel `ario_proof`).
+Families checked: verdict/ (the verification decision table), recipes/
+(payloads and hashes; JCS from the Python kernel `ario_proof`) and ans104/
+(data items: layout, Avro tags, deep hash, RSA-PSS and Ed25519 with
+`cryptography`).
 
 Usage: python check_vectors.py TEST_VECTORS_DIR
 Prints one line per family: "<family>: <n> cases, 0 disagreements".
@@ -218,7 +220,141 @@ def check_recipes(path):
     return len(v["cases"]), bad
 
 
-FAMILIES = {"verdict": check_verdict, "recipes": check_recipes}
+# ---- ANS-104 ---------------------------------------------------------------
+
+def _sha384(*parts):
+    import hashlib
+    h = hashlib.sha384()
+    for p in parts:
+        h.update(p)
+    return h.digest()
+
+
+def deep_hash(chunk):
+    if isinstance(chunk, list):
+        acc = _sha384(b"list", str(len(chunk)).encode())
+        for c in chunk:
+            acc = _sha384(acc, deep_hash(c))
+        return acc
+    return _sha384(_sha384(b"blob", str(len(chunk)).encode()), _sha384(chunk))
+
+
+def _varint(b, pos):
+    shift = n = 0
+    while True:
+        if pos >= len(b):
+            raise ValueError("truncated varint")
+        byte = b[pos]
+        pos += 1
+        n |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return (n >> 1) ^ -(n & 1), pos
+
+
+def avro_tags(b):
+    tags, pos = [], 0
+    if not b:
+        return tags
+    while True:
+        count, pos = _varint(b, pos)
+        if count == 0:
+            break
+        if count < 0:
+            _, pos = _varint(b, pos)
+            count = -count
+        for _ in range(count):
+            pair = []
+            for _ in range(2):
+                n, pos = _varint(b, pos)
+                if n < 0 or pos + n > len(b):
+                    raise ValueError("bad tag length")
+                pair.append(b[pos:pos + n].decode("utf-8"))
+                pos += n
+            tags.append(pair)
+    if pos != len(b):
+        raise ValueError("trailing tag bytes")
+    return tags
+
+
+SIZES = {1: (512, 512), 2: (64, 32)}
+
+
+def parse_item(b):
+    pos = 0
+
+    def take(n):
+        nonlocal pos
+        if pos + n > len(b):
+            raise ValueError("truncated")
+        out = b[pos:pos + n]
+        pos += n
+        return out
+
+    st = int.from_bytes(take(2), "little")
+    if st not in SIZES:
+        raise ValueError(f"unsupported signature type {st}")
+    sig_len, owner_len = SIZES[st]
+    sig, owner = take(sig_len), take(owner_len)
+    opt = []
+    for _ in range(2):
+        flag = take(1)[0]
+        if flag not in (0, 1):
+            raise ValueError("bad presence byte")
+        opt.append(take(32) if flag else None)
+    n_tags = int.from_bytes(take(8), "little")
+    tag_len = int.from_bytes(take(8), "little")
+    tag_bytes = take(tag_len)
+    tags = avro_tags(tag_bytes)
+    if len(tags) != n_tags:
+        raise ValueError("tag count mismatch")
+    data = b[pos:]
+    return st, sig, owner, opt[0], opt[1], tag_bytes, tags, data
+
+
+def verify_item(b):
+    import base64
+    import hashlib
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+
+    st, sig, owner, target, anchor, tag_bytes, tags, data = parse_item(b)
+    msg = deep_hash([b"dataitem", b"1", str(st).encode(), owner, target or b"", anchor or b"", tag_bytes, data])
+    if st == 1:
+        key = rsa.RSAPublicNumbers(65537, int.from_bytes(owner, "big")).public_key()
+        key.verify(sig, msg, padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO), hashes.SHA256())
+    else:
+        ed25519.Ed25519PublicKey.from_public_bytes(owner).verify(sig, msg)
+    b64 = lambda x: base64.urlsafe_b64encode(x).rstrip(b"=").decode()
+    return {
+        "fields": {"signature_type": st, "owner_hex": owner.hex(),
+                   "target_hex": target.hex() if target else None,
+                   "anchor_hex": anchor.hex() if anchor else None,
+                   "tags": tags, "tag_bytes_hex": tag_bytes.hex(), "data_hex": data.hex()},
+        "signing_message_hex": msg.hex(),
+        "expect": {"valid": True, "signature_hex": sig.hex(), "id": b64(hashlib.sha256(sig).digest()),
+                   "owner_address": b64(hashlib.sha256(owner).digest()),
+                   "item_sha256_hex": hashlib.sha256(b).hexdigest()},
+    }
+
+
+def check_ans104(path):
+    with open(path, encoding="utf-8") as f:
+        v = json.load(f)
+    bad = 0
+    for c in v["cases"]:
+        try:
+            got = verify_item(bytes.fromhex(c["item_hex"]))
+        except Exception:  # a parse or signature failure: the item is invalid
+            got = {"expect": {"valid": False}}
+        want = {k: c[k] for k in ("fields", "signing_message_hex", "expect") if k in c}
+        if {k: got[k] for k in want} != want:
+            bad += 1
+            print(f"{c['name']}: expected {want['expect']}, derived {got['expect']}", file=sys.stderr)
+    return len(v["cases"]), bad
+
+
+FAMILIES = {"verdict": check_verdict, "recipes": check_recipes, "ans104": check_ans104}
 
 
 def main():

@@ -12,6 +12,7 @@ mod stack;
 mod test;
 mod util;
 mod vectors;
+mod vectors_ans104;
 mod vectors_decisions;
 mod vectors_events;
 mod vectors_jcs;

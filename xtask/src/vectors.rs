@@ -363,6 +363,10 @@ pub(crate) fn generate() -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
         pretty(&crate::vectors_trust::trust_decisions()?)?,
     );
     files.insert(
+        "ans104/ans104-data-items-01.json".into(),
+        pretty(&crate::vectors_ans104::data_items()?)?,
+    );
+    files.insert(
         "recipes/payload-recipes-01.json".into(),
         pretty(&crate::vectors_recipes::payload_recipes()?)?,
     );
