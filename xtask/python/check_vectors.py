@@ -5,7 +5,7 @@ on the first disagreement.
 Families checked: verdict/ (the verification decision table), recipes/
 (payloads and hashes; JCS from the Python kernel `ario_proof`) and ans104/
 (data items: layout, Avro tags, deep hash, RSA-PSS and Ed25519 with
-`cryptography`).
+`cryptography`) and attestations/ (operator attestation decisions).
 
 Usage: python check_vectors.py TEST_VECTORS_DIR
 Prints one line per family: "<family>: <n> cases, 0 disagreements".
@@ -354,7 +354,70 @@ def check_ans104(path):
     return len(v["cases"]), bad
 
 
-FAMILIES = {"verdict": check_verdict, "recipes": check_recipes, "ans104": check_ans104}
+# ---- attestations ------------------------------------------------------------
+
+def _b64d(s):
+    import base64
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def _b64e(b):
+    import base64
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def decide_attestation(i):
+    import hashlib
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    a = i["answer"]
+    level_ok = a.get("level") == 3 and (a.get("authenticity") or {}).get("signatureValid") is True
+    att = a.get("attestation")
+    p = att.get("payload") if isinstance(att, dict) else None
+    if not isinstance(p, dict) or "data_hash" not in p:
+        return {"signature_ok": None, "operator_bound": None, "data_hash_bound": None,
+                "tx_bound": None, "level_ok": level_ok, "passed": False}
+    jwk = i["operator_jwk"]
+    n = _b64d(jwk["n"])
+    e = int.from_bytes(_b64d(jwk["e"]), "big")
+    sig_ok = False
+    if e == 65537:
+        try:
+            key = rsa.RSAPublicNumbers(e, int.from_bytes(n, "big")).public_key()
+            key.verify(_b64d(att["signature"]), jcs(p),
+                       padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32), hashes.SHA256())
+            sig_ok = True
+        except (InvalidSignature, ValueError):
+            sig_ok = False
+    address = _b64e(hashlib.sha256(n).digest())
+    operator_bound = address == att.get("operator") == p.get("operator")
+    env = bytes.fromhex(i["envelope_hex"])
+    dh = (a.get("authenticity") or {}).get("dataHash")
+    data_bound = (str(p.get("data_hash", "")).lower() == hashlib.sha256(env).hexdigest()
+                  and (dh is None or dh == _b64e(hashlib.sha256(env).digest()))
+                  and p.get("owner_address") == i["owner_address"])
+    tx_bound = p.get("tx_id") == i["tx_id"]
+    return {"signature_ok": sig_ok, "operator_bound": operator_bound, "data_hash_bound": data_bound,
+            "tx_bound": tx_bound, "level_ok": level_ok,
+            "passed": level_ok and sig_ok and operator_bound and data_bound and tx_bound}
+
+
+def check_attestations(path):
+    with open(path, encoding="utf-8") as f:
+        v = json.load(f)
+    bad = 0
+    for c in v["cases"]:
+        got = decide_attestation(c["inputs"])
+        if got != c["expect"]:
+            bad += 1
+            print(f"{c['name']}: expected {c['expect']}, derived {got}", file=sys.stderr)
+    return len(v["cases"]), bad
+
+
+FAMILIES = {"verdict": check_verdict, "recipes": check_recipes, "ans104": check_ans104,
+            "attestations": check_attestations}
 
 
 def main():

@@ -13,6 +13,7 @@ mod test;
 mod util;
 mod vectors;
 mod vectors_ans104;
+mod vectors_attestation;
 mod vectors_decisions;
 mod vectors_events;
 mod vectors_jcs;

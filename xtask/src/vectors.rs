@@ -367,6 +367,10 @@ pub(crate) fn generate() -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
         pretty(&crate::vectors_ans104::data_items()?)?,
     );
     files.insert(
+        "attestations/attestations-01.json".into(),
+        pretty(&crate::vectors_attestation::attestations()?)?,
+    );
+    files.insert(
         "recipes/payload-recipes-01.json".into(),
         pretty(&crate::vectors_recipes::payload_recipes()?)?,
     );
