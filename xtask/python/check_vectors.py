@@ -190,6 +190,11 @@ def derive_recipe(c):
                                              "model_version": i["model_version"], "source_run_id": i["source_run_id"],
                                              "source": i["source"], "artifact_verified": i["artifact_verified"],
                                              "artifact_hash": i["artifact_hash"]}, i.get("metadata")))
+    if r == "dataset":
+        d = i["record"]
+        return payload_expect({"event_type": "dataset", "name": d.get("name"), "source": d.get("source"),
+                               "source_type": d.get("source_type"), "digest": d.get("digest"),
+                               "schema_hash": schema_hash(d.get("schema"))})
     if r == "training_from_runs_get":
         try:
             out = payload_expect(training(i["runs_get_body"], i["artifact_checksums"]))

@@ -55,6 +55,17 @@ fn registry_cases() -> anyhow::Result<Vec<Value>> {
             )?);
         }
     }
+    for record in [
+        json!({"name": "iris", "source": "{\"url\": \"https://example.org/iris.csv\"}", "source_type": "http", "digest": "2bf3ace3", "schema": "{\"mlflow_colspec\": [{\"type\": \"double\", \"name\": \"x\"}]}"}),
+        json!({"name": null, "source": null, "source_type": null, "digest": null, "schema": null}),
+    ] {
+        let r: payload::DatasetRecord = serde_json::from_value(record.clone())?;
+        out.push(payload_case(
+            "dataset",
+            json!({"record": record}),
+            &payload::dataset(&r),
+        )?);
+    }
     let hash = "1ef0664dd8f5a90158282794ccebbb18eac7fc4bf50127b2991cfa0e7920d1b8";
     for (run, verified, h) in [
         (
