@@ -279,6 +279,7 @@ async fn lifecycle_commands_and_their_failures() {
     // implementations (in-toto-attestation, securesystemslib).
     in_toto_checks(&cli, server, &model, dir.path());
     progress_only_on_a_terminal(&cli, &model);
+    evidence_bundle_checks(&cli, server, &model, dir.path());
 
     let (code, out, _) = cli.run(&["status"]);
     assert_eq!(code, 0);
@@ -539,4 +540,112 @@ fn progress_only_on_a_terminal(cli: &Cli, model: &str) {
     assert!(shown.contains(what), "a bar on a terminal: {shown}");
     let json = on_tty("--format json");
     assert!(!json.contains(what), "no bar with --format json");
+}
+
+/// `audit --format evidence`: the Python kernel accepts the parts it knows;
+/// `proof verify --bundle` re-checks it with MLflow and the gateways out of
+/// reach; a changed byte in any stage fails that stage, by name.
+fn evidence_bundle_checks(
+    cli: &Cli,
+    server: &ario_test_support::MlflowServer,
+    model: &str,
+    dir: &Path,
+) {
+    let bundle = dir.join("evidence.json");
+    let (code, out, err) = cli.run(&[
+        "audit",
+        &format!("{model}/1"),
+        "--format",
+        "evidence",
+        "--output",
+        bundle.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let py = server
+        .python("check_evidence.py", &[bundle.to_str().unwrap()])
+        .unwrap();
+    assert_eq!(py["envelopes_ok"], py["stages"], "{py}");
+    assert_eq!(
+        (py["body_hash_ok"].clone(), py["signature_ok"].clone()),
+        (Value::Bool(true), Value::Bool(true)),
+        "{py}"
+    );
+
+    // Offline: MLflow and the gateway addresses lead nowhere.
+    let closed = format!("http://{}", ario_test_support::closed_addr());
+    let offline = |file: &Path, json: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_ar-io-mlflow"));
+        c.args(["proof", "verify", "--bundle", file.to_str().unwrap()])
+            .env("MLFLOW_TRACKING_URI", &closed)
+            .env("ARIO_MLFLOW_DEVNET", &closed)
+            .env("ARIO_MLFLOW_HOME", cli.home)
+            .env("NO_COLOR", "1");
+        if json {
+            c.args(["--format", "json"]);
+        }
+        c.output().unwrap()
+    };
+    let out = offline(&bundle, false);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("from the bundle's MLflow facts") && text.contains("Result: verified"),
+        "{text}"
+    );
+
+    let original: Value = serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
+    let stages = original["body"]["stages"].as_array().unwrap().len();
+    let flip = |s: &str| -> String {
+        let mut c: Vec<char> = s.chars().collect();
+        let i = c.len() / 2;
+        c[i] = if c[i] == 'a' { 'b' } else { 'a' };
+        c.into_iter().collect()
+    };
+    let mut tampered_stages = 0;
+    for i in 0..stages {
+        let st = &original["body"]["stages"][i];
+        let mut cases: Vec<(&str, Value)> = Vec::new();
+        let mut v = original.clone();
+        v["body"]["stages"][i]["payload_hex"] =
+            Value::String(flip(st["payload_hex"].as_str().unwrap()));
+        cases.push(("payload", v));
+        let mut v = original.clone();
+        v["body"]["stages"][i]["envelope"]["signed_at"] =
+            Value::String(flip(st["envelope"]["signed_at"].as_str().unwrap()));
+        cases.push(("envelope", v));
+        if let Some(body) = st.pointer("/facts/runs_get_body").and_then(Value::as_str) {
+            let mut v = original.clone();
+            v["body"]["stages"][i]["facts"]["runs_get_body"] =
+                Value::String(body.replacen("\"run_id\":\"", "\"run_id\":\"x", 1));
+            cases.push(("facts", v));
+        }
+        if st.pointer("/facts/model_version/source").is_some() {
+            let mut v = original.clone();
+            v["body"]["stages"][i]["facts"]["model_version"]["source"] =
+                Value::String("runs:/other/model".into());
+            cases.push(("facts", v));
+        }
+        for (what, v) in cases {
+            let f = dir.join(format!("evidence-tampered-{i}-{what}.json"));
+            std::fs::write(&f, v.to_string()).unwrap();
+            let out = offline(&f, true);
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "stage {i} {what}: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+            let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(
+                r["stages"][i]["status"], "failed",
+                "stage {i} ({}) {what} is named: {r:#}",
+                st["stage"]
+            );
+            tampered_stages += 1;
+        }
+    }
+    assert!(
+        tampered_stages >= 2 * stages,
+        "every stage tampered at least twice"
+    );
 }

@@ -46,6 +46,15 @@ pub enum ProvenanceError {
     /// The decision recorder's journal failed or refused.
     #[error(transparent)]
     Recorder(Box<crate::recorder::RecorderError>),
+    /// An evidence bundle cannot hold a stage (its envelope, payload or facts
+    /// could not be obtained), so none is made.
+    #[error("no evidence bundle: stage {stage}: {why}")]
+    EvidenceIncomplete {
+        /// The stage.
+        stage: String,
+        /// What could not be obtained.
+        why: String,
+    },
     /// The event queue of `serve` failed.
     #[error(transparent)]
     Queue(#[from] crate::inbox::QueueError),
@@ -163,6 +172,7 @@ impl ProvenanceError {
             E::Gate(crate::gate::GateError::Service(
                 ario_gateway::verify_status::VerifyStatusError::Transport { .. },
             )) => ErrorKind::Unavailable,
+            E::EvidenceIncomplete { .. } => ErrorKind::Unavailable,
             E::Integrity(_) | E::Unverifiable { .. } | E::Gate(_) | E::AlreadyAnchored { .. } => {
                 ErrorKind::Refused
             }

@@ -73,6 +73,7 @@
 //! | `tasks` | background anchors: [`AnchorStatus`], [`AnchorHandle`] |
 //! | `training`, `registry` | building training, dataset, registration, promotion and alias events |
 //! | `model`, `decision`, `gate` | [`VerifiedModel`], per-prediction decisions, the verify-status gate |
+//! | [`evidence`] | offline evidence bundles: built from an audit, re-checked with no network |
 //! | [`inbox`] | `serve`'s webhook check, durable event queue and the anchor each registry event becomes |
 //! | [`progress`] | counts of long operations, shown by a front end's reporter |
 //! | [`reconcile`] | what should be anchored and is not, mismatched tags, orphan anchors |
@@ -87,6 +88,7 @@
 pub mod audit;
 pub mod checkpoint;
 pub mod event;
+pub mod evidence;
 pub mod inbox;
 pub mod keystore;
 pub mod layout;

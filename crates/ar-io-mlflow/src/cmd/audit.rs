@@ -21,6 +21,8 @@ pub(crate) enum AuditFormat {
     /// An in-toto Statement v1 (subjects: the model files; predicate: the lineage).
     #[value(name = "in-toto")]
     InToto,
+    /// An offline evidence bundle (`proof verify --bundle` re-checks it), signed with our key.
+    Evidence,
 }
 
 /// `audit`
@@ -133,7 +135,7 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<u8> {
     }
     block_on(async {
         // Signing needs our key; auditing alone needs none.
-        let signer = if a.dsse {
+        let signer = if a.dsse || a.format == AuditFormat::Evidence {
             Some(super::common::anchorer()?)
         } else {
             None
@@ -154,6 +156,12 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<u8> {
                     None => statement,
                 };
                 serde_json::to_string_pretty(&doc)? + "\n"
+            }
+            AuditFormat::Evidence => {
+                let signer = signer
+                    .as_ref()
+                    .context("an evidence bundle is signed with our key")?;
+                serde_json::to_string_pretty(&signer.evidence(&audit).await?)? + "\n"
             }
         };
         match &a.output {

@@ -22,13 +22,18 @@ pub(crate) enum ProofCommand {
 
 /// Arguments of `proof verify`.
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["envelope", "bundle"])))]
 pub(crate) struct VerifyArgs {
     /// The envelope file (JSON, as fetched from `/raw/<tx>`).
     #[arg(long)]
-    envelope: PathBuf,
+    envelope: Option<PathBuf>,
     /// The committed payload bytes (e.g. `ario/payload.json` from MLflow).
-    #[arg(long)]
+    #[arg(long, requires = "envelope")]
     payload: Option<PathBuf>,
+    /// An evidence bundle (`audit --format evidence`): every stage re-checked
+    /// offline, with no MLflow and no network.
+    #[arg(long, conflicts_with = "envelope")]
+    bundle: Option<PathBuf>,
     /// Accept envelopes minted before `spec_version` existed.
     #[arg(long)]
     allow_legacy: bool,
@@ -86,8 +91,14 @@ pub(crate) fn run(cmd: &ProofCommand) -> anyhow::Result<u8> {
 }
 
 fn verify(args: &VerifyArgs) -> anyhow::Result<u8> {
-    let envelope = std::fs::read(&args.envelope)
-        .with_context(|| format!("reading {}", args.envelope.display()))?;
+    if let Some(b) = &args.bundle {
+        return verify_bundle(b, args);
+    }
+    let Some(envelope_path) = &args.envelope else {
+        anyhow::bail!("pass --envelope or --bundle");
+    };
+    let envelope = std::fs::read(envelope_path)
+        .with_context(|| format!("reading {}", envelope_path.display()))?;
     let payload = match &args.payload {
         Some(p) => Some(std::fs::read(p).with_context(|| format!("reading {}", p.display()))?),
         None => None,
@@ -104,20 +115,26 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<u8> {
     let code = u8::try_from(status.exit_code()).unwrap_or(crate::exit::MALFORMED);
     if args.format == Format::Json {
         print_json(&Report {
-            envelope: args.envelope.display().to_string(),
+            envelope: envelope_path.display().to_string(),
             payload: args.payload.as_ref().map(|p| p.display().to_string()),
             verdict: &verdict,
             signer_trusted: &signer,
             exit_code: code,
         })?;
     } else {
-        print_text(args, &verdict, &signer, status);
+        print_text(envelope_path, args, &verdict, &signer, status);
     }
     Ok(code)
 }
 
-fn print_text(args: &VerifyArgs, v: &Verdict, signer: &Check, status: Status) {
-    println!("Envelope  {}", args.envelope.display());
+fn print_text(
+    path: &std::path::Path,
+    args: &VerifyArgs,
+    v: &Verdict,
+    signer: &Check,
+    status: Status,
+) {
+    println!("Envelope  {}", path.display());
     if v.status != Status::Malformed {
         let spec = match v.spec_version_status {
             ario_envelope::SpecVersionStatus::Supported => Some(true),
@@ -164,4 +181,35 @@ fn print_text(args: &VerifyArgs, v: &Verdict, signer: &Check, status: Status) {
             Status::Malformed => "MALFORMED",
         }
     );
+}
+
+/// `proof verify --bundle F`: the wrapper, then each stage's panel.
+fn verify_bundle(path: &std::path::Path, args: &VerifyArgs) -> anyhow::Result<u8> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let bundle = ario_envelope::json::parse(&bytes)
+        .map_err(|e| anyhow::anyhow!("{} is not a JSON document: {e}", path.display()))?;
+    let report = ario_provenance::evidence::check_bundle(&bundle, args.trust.policy()?.as_ref());
+    let code = report.status.exit_code();
+    if args.format == Format::Json {
+        print_json(&report)?;
+        return Ok(code);
+    }
+    println!(
+        "Evidence bundle {} ({})",
+        path.display(),
+        report.model.as_deref().unwrap_or("no model named")
+    );
+    print!("{}", super::common::panel(&report.bundle_rows));
+    for s in &report.stages {
+        println!(
+            "\n{} ({}) — tx {}",
+            s.stage,
+            s.detail,
+            s.tx_id.as_deref().unwrap_or("none")
+        );
+        print!("{}", super::common::panel(&s.rows));
+        println!("  => {}", super::common::status_word(s.status));
+    }
+    println!("\nResult: {}", super::common::status_word(report.status));
+    Ok(code)
 }
