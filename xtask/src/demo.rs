@@ -155,6 +155,28 @@ pub(crate) fn run() -> anyhow::Result<()> {
     ])?;
     env.ok(&["audit", &format!("{model}/{version}"), "--trust", &trust])?;
 
+    step(
+        11,
+        "write an evidence bundle and re-check it offline (no MLflow, no gateway)",
+    );
+    let bundle = work.join("evidence.json");
+    env.ok(&[
+        "audit",
+        &format!("{model}/{version}"),
+        "--format",
+        "evidence",
+        "--output",
+        &bundle.display().to_string(),
+    ])?;
+    env.ok(&[
+        "proof",
+        "verify",
+        "--bundle",
+        &bundle.display().to_string(),
+        "--trust",
+        &trust,
+    ])?;
+
     println!(
         "\ndone in {:.0} s. The audit report is {}\n(open it in a browser; it has no external assets).",
         started.elapsed().as_secs_f64(),
