@@ -5,7 +5,10 @@ on the first disagreement.
 Families checked: verdict/ (the verification decision table), recipes/
 (payloads and hashes; JCS from the Python kernel `ario_proof`) and ans104/
 (data items: layout, Avro tags, deep hash, RSA-PSS and Ed25519 with
-`cryptography`) and attestations/ (operator attestation decisions).
+`cryptography`), attestations/ (operator attestation decisions), jcs/,
+mlflow/ (envelopes: rebuild and verify), mlflow/decisions/ (Merkle batches,
+checkpoints, negatives) and trust/ (the signer decision). That is every
+family test-vectors/README.md describes.
 
 Usage: python check_vectors.py TEST_VECTORS_DIR
 Prints one line per family: "<family>: <n> cases, 0 disagreements".
@@ -421,16 +424,239 @@ def check_attestations(path):
     return len(v["cases"]), bad
 
 
+# ---- JCS ---------------------------------------------------------------------
+
+class Refused(Exception):
+    pass
+
+
+def strict_parse(text):
+    """JSON under the README's strict rules; Refused(<reason code>) otherwise."""
+    import math
+
+    def pairs(kv):
+        keys = [k for k, _ in kv]
+        if len(keys) != len(set(keys)):
+            raise Refused("duplicate_key")
+        return dict(kv)
+
+    def num(x):
+        f = float(x)
+        if not math.isfinite(f):
+            raise Refused("number_out_of_range")
+        return f
+
+    def bigint(x):
+        # JSON numbers are doubles: an integer literal is read as one.
+        return num(x)
+
+    try:
+        v = json.loads(text, object_pairs_hook=pairs, parse_float=num, parse_int=bigint,
+                       parse_constant=lambda c: (_ for _ in ()).throw(Refused("number_out_of_range")))
+    except ValueError as e:
+        raise Refused(f"syntax: {e}")
+
+    def walk(x, depth):
+        if depth > 128:
+            raise Refused("depth_exceeded")
+        if isinstance(x, str):
+            if any(0xD800 <= ord(c) <= 0xDFFF for c in x):
+                raise Refused("lone_surrogate")
+        elif isinstance(x, list):
+            for i in x:
+                walk(i, depth + 1)
+        elif isinstance(x, dict):
+            for k, i in x.items():
+                walk(k, depth)
+                walk(i, depth + 1)
+
+    walk(v, 1 if isinstance(v, (list, dict)) else 0)
+    return v
+
+
+def check_jcs(path):
+    with open(path, encoding="utf-8") as f:
+        v = json.load(f)
+    bad = 0
+    for c in v["cases"]:
+        try:
+            got = {"canonical_hex": jcs(strict_parse(c["input_json"])).hex()}
+        except Refused as e:
+            got = {"error": str(e)}
+        want = c["expect"]
+        same = ("error" in want and "error" in got) or got.get("canonical_hex") == want.get("canonical_hex")
+        if not same:
+            bad += 1
+            print(f"{c['name']}: expected {want}, derived {got}", file=sys.stderr)
+    return len(v["cases"]), bad
+
+
+# ---- envelopes -----------------------------------------------------------------
+
+def check_envelope_vector(path):
+    from ario_proof import envelope_for_signature, sign, signing_key_from_seed_hex, verify_envelope
+
+    with open(path, encoding="utf-8") as f:
+        v = json.load(f)
+    exp, bad = v["expected_outputs"], 0
+    payload = jcs(v["inputs"]["payload"])
+    key = signing_key_from_seed_hex(v["fixed_keypair"]["ed25519_seed_hex"])
+    env = dict(v["inputs"]["envelope_pre_signature"], public_key=v["fixed_keypair"]["ed25519_public_hex"])
+    scope = jcs(envelope_for_signature(env))
+    rebuilt = {"payload_jcs_bytes_hex": payload.hex(), "payload_hash_hex": sha(payload),
+               "envelope_for_sig_jcs_bytes_hex": scope.hex(), "signature_hex": sign(scope, key).hex()}
+    for k, want in rebuilt.items():
+        if exp[k] != want:
+            bad += 1
+            print(f"{v['vector_id']}: {k} differs", file=sys.stderr)
+    for i, c in enumerate(v["cases"]):
+        pb = bytes.fromhex(c["payload_bytes_hex"]) if c["payload_bytes_hex"] is not None else None
+        try:
+            env_doc = strict_parse(bytes.fromhex(c["envelope_bytes_hex"]).decode("utf-8"))
+        except (Refused, UnicodeDecodeError):
+            # Bytes the strict reader refuses are malformed: nothing verifies.
+            got = {"ok": False, "signature_ok": False, "payload_hash_ok": None}
+        else:
+            r = verify_envelope(env_doc, payload_bytes=pb, allow_legacy=c["allow_legacy"])
+            got = {"ok": r.ok, "signature_ok": r.signature_ok, "payload_hash_ok": r.payload_hash_ok}
+        want = {k: c["expect"][k] for k in got}
+        if got != want:
+            bad += 1
+            print(f"{v['vector_id']} case {i}: expected {want}, derived {got}", file=sys.stderr)
+    return 1 + len(v["cases"]), bad
+
+
+# ---- trust ---------------------------------------------------------------------
+
+def judge_trust(policy, key, at, uploader):
+    from datetime import datetime
+
+    def t(s):
+        try:
+            return datetime.fromisoformat(s.replace("Z", "+00:00"))
+        except (ValueError, AttributeError):
+            return None
+
+    entries = [s for s in policy.get("signer", []) if s["public_key"].lower() == (key or "").lower()]
+    if not entries:
+        return ("failed", "unknown_signer")
+    when = t(at)
+    if when is None:
+        return ("failed", "unknown_signer")
+    refusal = ("failed", "unknown_signer")
+    for s in entries:
+        if "not_before" in s and when < t(s["not_before"]):
+            refusal = ("failed", "key_not_yet_valid")
+        elif "not_after" in s and when > t(s["not_after"]):
+            refusal = ("failed", "key_expired")
+        elif "retired_at" in s and when > t(s["retired_at"]):
+            refusal = ("failed", "key_retired")
+        else:
+            uploaders = [u["address"] for u in policy.get("uploader", [])]
+            if not uploaders:
+                return ("passed", None)
+            if uploader is None:
+                return ("not_run", "uploader_unknown")
+            return ("passed", None) if uploader in uploaders else ("failed", "untrusted_uploader")
+    return refusal
+
+
+def check_trust(path):
+    import tomllib
+
+    with open(path, encoding="utf-8") as f:
+        v = json.load(f)
+    policy = tomllib.loads(v["policy_toml"])
+    bad = 0
+    for c in v["cases"]:
+        outcome, code = judge_trust(policy, c["public_key"], c["signed_at"], c["uploader"])
+        got = {"outcome": outcome, "code": code}
+        if got != c["expected"]:
+            bad += 1
+            print(f"trust {c}: derived {got}", file=sys.stderr)
+    return len(v["cases"]), bad
+
+
+# ---- batched decisions -------------------------------------------------------------
+
+def batch_fault(records, payload):
+    """The README's order: count, positions, first/last times, root."""
+    from ario_proof import leaf_hash, merkle_root
+
+    if len(records) != payload["leaf_count"]:
+        return "batch_incomplete"
+    for i, r in enumerate(records):
+        if r["decision_id"].rsplit("-", 1)[-1] != str(i):
+            return "batch_reordered"
+    if records and (records[0]["decided_at"] != payload["first_decided_at"]
+                    or records[-1]["decided_at"] != payload["last_decided_at"]):
+        return "batch_summary_mismatch"
+    root = merkle_root([leaf_hash(jcs(r)) for r in records])
+    if root.hex() != payload["merkle_root"]:
+        return "batch_root_mismatch"
+    return None
+
+
+def check_decisions(path):
+    from ario_proof import leaf_hash, merkle_root, verify_envelope, verify_inclusion
+
+    with open(path, encoding="utf-8") as f:
+        v = json.load(f)
+    bad, n, previous = 0, 0, "GENESIS"
+    for cp in v["checkpoints"]:
+        n += 1
+        leaves = []
+        for r in cp["records"]:
+            b = jcs(r["record"])
+            leaves.append(leaf_hash(b))
+            if b.hex() != r["record_jcs_hex"] or leaves[-1].hex() != r["leaf_hash_hex"]:
+                bad += 1
+        root = merkle_root(leaves)
+        if root.hex() != cp["expected_root_hex"]:
+            bad += 1
+        for p in cp["inclusion_proofs"]:
+            path_b = [bytes.fromhex(h) for h in p["audit_path_hex"]]
+            ok = verify_inclusion(leaves[p["leaf_index"]], p["leaf_index"], p["leaf_count"], path_b, root)
+            other = (p["leaf_index"] + 1) % p["leaf_count"]
+            wrong = p["leaf_count"] > 1 and verify_inclusion(leaves[p["leaf_index"]], other, p["leaf_count"], path_b, root)
+            if not ok or wrong:
+                bad += 1
+        payload = cp["payload"]
+        pb = jcs(payload)
+        records = [r["record"] for r in cp["records"]]
+        if (pb.hex() != cp["payload_jcs_hex"] or payload["merkle_root"] != root.hex()
+                or payload["previous_checkpoint_hash"] != previous or batch_fault(records, payload) is not None):
+            bad += 1
+        r = verify_envelope(cp["envelope"], payload_bytes=pb)
+        if not (r.ok and r.payload_hash_ok) or cp["envelope"].get("previous_hash") != previous:
+            bad += 1
+        previous = sha(pb)
+    for neg in v["negatives"]:
+        n += 1
+        payload = v["checkpoints"][neg["checkpoint_index"]]["payload"]
+        got = batch_fault(neg["records"], payload)
+        if got != neg["expected_code"]:
+            bad += 1
+            print(f"{neg['name']}: expected {neg['expected_code']}, derived {got}", file=sys.stderr)
+    return n, bad
+
+
+def check_mlflow(path):
+    return check_envelope_vector(path)
+
+
 FAMILIES = {"verdict": check_verdict, "recipes": check_recipes, "ans104": check_ans104,
-            "attestations": check_attestations}
+            "attestations": check_attestations, "jcs": check_jcs, "mlflow": check_mlflow,
+            "mlflow/decisions": check_decisions, "trust": check_trust}
 
 
 def main():
     root = sys.argv[1]
     total_bad = 0
     for family, check in FAMILIES.items():
-        for name in sorted(os.listdir(os.path.join(root, family))):
-            n, bad = check(os.path.join(root, family, name))
+        folder = os.path.join(root, family)
+        for name in sorted(f for f in os.listdir(folder) if f.endswith(".json")):
+            n, bad = check(os.path.join(folder, name))
             print(f"{family}/{name}: {n} cases, {bad} disagreements")
             total_bad += bad
     return 1 if total_bad else 0
