@@ -207,7 +207,7 @@ fn rederive_row(kind: Option<EventKind>, payload: Option<&[u8]>, st: &Value) -> 
     const LABEL: &str = "Record Re-derived";
     let facts = st.get("facts").filter(|f| !f.is_null());
     let rebuilt: Option<Result<Vec<u8>, String>> = match (kind, facts) {
-        (Some(EventKind::Training), Some(f)) => Some(training(f)),
+        (Some(EventKind::Training), Some(f)) => return training_row(payload, f),
         (Some(EventKind::Dataset), Some(f)) => Some(
             serde_json::from_value::<DatasetRecord>(
                 f.get("record").cloned().unwrap_or(Value::Null),
@@ -245,6 +245,57 @@ fn rederive_row(kind: Option<EventKind>, payload: Option<&[u8]>, st: &Value) -> 
             format!("the payload rebuilt from MLflow's facts differs {FROM_BUNDLE}"),
             true,
         ),
+    }
+}
+
+/// The members of a training payload MLflow's facts re-derive (metadata
+/// members are the producer's and are not).
+const TRAINING_LIVE: [&str; 8] = [
+    "event_type",
+    "run_id",
+    "params",
+    "metrics",
+    "artifact_checksums",
+    "source_name",
+    "git_commit",
+    "dataset_inputs",
+];
+
+fn training_row(payload: Option<&[u8]>, f: &Value) -> Row {
+    const LABEL: &str = "Record Re-derived";
+    let rebuilt = match training(f)
+        .and_then(|b| serde_json::from_slice::<Value>(&b).map_err(|e| e.to_string()))
+    {
+        Ok(v) => v,
+        Err(e) => {
+            return row(
+                LABEL,
+                Outcome::Fail,
+                format!("the facts do not rebuild a payload: {e} {FROM_BUNDLE}"),
+                true,
+            )
+        }
+    };
+    let stored: Value = payload
+        .and_then(|b| serde_json::from_slice(b).ok())
+        .unwrap_or(Value::Null);
+    let differing: Vec<&str> = TRAINING_LIVE
+        .iter()
+        .copied()
+        .filter(|k| stored.get(*k) != rebuilt.get(*k))
+        .collect();
+    if differing.is_empty() {
+        row(LABEL, Outcome::Pass, format!("params, metrics, files, source and datasets rebuilt from MLflow's facts match {FROM_BUNDLE}"), true)
+    } else {
+        row(
+            LABEL,
+            Outcome::Fail,
+            format!(
+                "rebuilt from MLflow's facts, these members differ: {} {FROM_BUNDLE}",
+                differing.join(", ")
+            ),
+            true,
+        )
     }
 }
 
