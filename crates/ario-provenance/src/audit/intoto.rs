@@ -29,13 +29,9 @@ pub struct NoSubject {
 fn subjects(audit: &Audit) -> Result<Vec<Value>, NoSubject> {
     let files: Vec<Value> = audit
         .artifact_integrity
-        .files
-        .iter()
-        .filter_map(|f| {
-            f.sha256
-                .as_ref()
-                .map(|d| json!({"name": f.path, "digest": {"sha256": d}}))
-        })
+        .digests()
+        .into_iter()
+        .map(|(path, d)| json!({"name": path, "digest": {"sha256": d}}))
         .collect();
     if !files.is_empty() {
         return Ok(files);

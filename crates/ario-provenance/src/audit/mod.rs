@@ -124,6 +124,14 @@ pub struct Integrity {
 }
 
 impl Integrity {
+    /// `path -> sha256` of every file that could be re-hashed.
+    pub fn digests(&self) -> std::collections::BTreeMap<String, String> {
+        self.files
+            .iter()
+            .filter_map(|f| f.sha256.as_ref().map(|h| (f.path.clone(), h.clone())))
+            .collect()
+    }
+
     /// The integrity section from the shared check and the per-file hashes
     /// anchored in the training payload.
     pub(crate) fn from_files(

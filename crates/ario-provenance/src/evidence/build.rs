@@ -30,13 +30,9 @@ impl Anchorer {
         }
         let files: Vec<Value> = audit
             .artifact_integrity
-            .files
-            .iter()
-            .filter_map(|f| {
-                f.sha256
-                    .as_ref()
-                    .map(|h| json!({"path": f.path, "sha256": h}))
-            })
+            .digests()
+            .into_iter()
+            .map(|(path, h)| json!({"path": path, "sha256": h}))
             .collect();
         let body = json!({
             "model": audit.model,
@@ -110,16 +106,7 @@ impl Anchorer {
         Ok(match (s.stage, subject) {
             (EventKind::Training, Subject::Run { run_id }) => {
                 let run = self.mlflow().run(run_id).await?;
-                let sums: serde_json::Map<String, Value> = audit
-                    .artifact_integrity
-                    .files
-                    .iter()
-                    .filter_map(|f| {
-                        f.sha256
-                            .as_ref()
-                            .map(|h| (f.path.clone(), Value::from(h.clone())))
-                    })
-                    .collect();
+                let sums = audit.artifact_integrity.digests();
                 json!({
                     "runs_get_body": serde_json::to_string(&json!({"run": run})).map_err(|e| incomplete(s, e))?,
                     "artifact_checksums": sums,

@@ -14,7 +14,7 @@ use super::BODY_TYPE;
 use crate::event::{EventKind, Subject};
 use crate::payload::{self, DatasetRecord};
 use crate::trust::TrustPolicy;
-use crate::verify::verdict::{status_of_rows, Outcome, Row, Status};
+use crate::verify::verdict::{row, status_of_rows, Outcome, Row, Status};
 
 /// Appended to the detail of rows that rest on the bundle's copy of MLflow
 /// facts rather than on a live server.
@@ -46,15 +46,6 @@ pub struct BundleReport {
     pub stages: Vec<StageReport>,
     /// Failed when anything failed, verified when every decisive row passed.
     pub status: Status,
-}
-
-fn row(label: &str, outcome: Outcome, detail: impl Into<String>, decisive: bool) -> Row {
-    Row {
-        label: label.into(),
-        outcome,
-        detail: detail.into(),
-        decisive,
-    }
 }
 
 fn pass_fail(label: &str, ok: bool, yes: impl Into<String>, no: impl Into<String>) -> Row {

@@ -121,7 +121,8 @@ pub struct EnvelopeChecks {
     pub anchor_history: Check,
 }
 
-fn row(label: &str, outcome: Outcome, detail: impl Into<String>, decisive: bool) -> Row {
+/// One panel row.
+pub(crate) fn row(label: &str, outcome: Outcome, detail: impl Into<String>, decisive: bool) -> Row {
     Row {
         label: label.into(),
         outcome,
