@@ -613,6 +613,9 @@ fn evidence_bundle_checks(
         v["body"]["stages"][i]["envelope"]["signed_at"] =
             Value::String(flip(st["envelope"]["signed_at"].as_str().unwrap()));
         cases.push(("envelope", v));
+        let mut v = original.clone();
+        v["body"]["stages"][i]["detail"] = Value::String(flip(st["detail"].as_str().unwrap()));
+        cases.push(("carried detail", v));
         if let Some(body) = st.pointer("/facts/runs_get_body").and_then(Value::as_str) {
             let mut v = original.clone();
             v["body"]["stages"][i]["facts"]["runs_get_body"] =

@@ -34,6 +34,15 @@ impl Anchorer {
             .into_iter()
             .map(|(path, h)| json!({"path": path, "sha256": h}))
             .collect();
+        // Each stage's digest, signed with the rest: a changed byte in one
+        // stage is found in that stage, not only in the wrapper.
+        let stage_digests = stages
+            .iter()
+            .map(|st| {
+                ario_envelope::jcs::canonicalize(st)
+                    .map(|b| ario_envelope::encoding::sha256_hex(&b))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let body = json!({
             "model": audit.model,
             "version": audit.version,
@@ -42,6 +51,7 @@ impl Anchorer {
             "audited_at": audit.generated_at,
             "files": files,
             "stages": stages,
+            "stage_digests": stage_digests,
         });
         let status = serde_json::to_value(audit.overall)
             .ok()

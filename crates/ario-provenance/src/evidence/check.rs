@@ -97,9 +97,20 @@ pub fn check_bundle(bundle: &Value, trust: Option<&TrustPolicy>) -> BundleReport
         .iter()
         .filter_map(|st| Some((s(st, "stage")?.to_owned(), s(st, "tx_id")?.to_owned())))
         .collect();
+    let digests: Vec<&str> = body
+        .get("stage_digests")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     let stages: Vec<StageReport> = stages_json
         .iter()
-        .map(|st| check_stage(st, &body, &txs, trust))
+        .enumerate()
+        .map(|(i, st)| {
+            let mut r = check_stage(st, &body, &txs, trust);
+            r.rows.insert(0, digest_row(st, digests.get(i).copied()));
+            r.status = status_of_rows(&r.rows);
+            r
+        })
         .collect();
     let mut all: Vec<Row> = bundle_rows.clone();
     for st in &stages {
@@ -116,6 +127,19 @@ pub fn check_bundle(bundle: &Value, trust: Option<&TrustPolicy>) -> BundleReport
         stages,
         status,
     }
+}
+
+/// The stage's bytes against the digest the signed body lists for it.
+fn digest_row(st: &Value, listed: Option<&str>) -> Row {
+    let now = ario_envelope::jcs::canonicalize(st)
+        .map(|b| ario_envelope::encoding::sha256_hex(&b))
+        .ok();
+    pass_fail(
+        "Stage Intact",
+        now.is_some() && now.as_deref() == listed,
+        "the stage hashes to the digest the signed body lists",
+        "the stage's bytes are not what the signed body lists for it",
+    )
 }
 
 fn check_stage(
