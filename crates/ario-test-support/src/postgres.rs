@@ -168,10 +168,18 @@ fn start_in(bin: &Path) -> Result<PgServer, String> {
 impl Drop for PgServer {
     fn drop(&mut self) {
         let mut child = self.child.lock().unwrap_or_else(|p| p.into_inner());
-        // SIGINT is PostgreSQL's fast shutdown; the group holds its workers.
-        let _ = Command::new("kill")
-            .args(["-INT", &format!("-{}", child.id())])
-            .status();
+        // SIGINT to the postmaster (its pid is the first line of
+        // `postmaster.pid`) is PostgreSQL's fast shutdown; it stops its own
+        // workers. Never a process-group kill: a wrong group is someone else's.
+        let postmaster = std::fs::read_to_string(self.dir.join("data/postmaster.pid"))
+            .ok()
+            .and_then(|t| t.lines().next().and_then(|l| l.trim().parse::<u32>().ok()))
+            .filter(|pid| *pid > 1);
+        if let Some(pid) = postmaster {
+            let _ = Command::new("kill")
+                .args(["-s", "INT", &pid.to_string()])
+                .status();
+        }
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {

@@ -18,7 +18,7 @@ pub const DSSE_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 
 /// Why no Statement can be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("no in-toto subject for {model}/v{version}: no model file was hashed and no artifact hash is anchored")]
+#[error("no in-toto subject for {model}/v{version}: the model files were not re-hashed, or differ from their anchored digests")]
 pub struct NoSubject {
     /// Registered model.
     pub model: String,
@@ -27,26 +27,25 @@ pub struct NoSubject {
 }
 
 fn subjects(audit: &Audit) -> Result<Vec<Value>, NoSubject> {
+    let none = || NoSubject {
+        model: audit.model.clone(),
+        version: audit.version.clone(),
+    };
+    // Only files that match their anchored digests are attested: a statement
+    // must not bind the lineage to files that changed since.
+    if audit.artifact_integrity.ok != Some(true) {
+        return Err(none());
+    }
     let files: Vec<Value> = audit
         .artifact_integrity
         .digests()
         .into_iter()
         .map(|(path, d)| json!({"name": path, "digest": {"sha256": d}}))
         .collect();
-    if !files.is_empty() {
-        return Ok(files);
+    if files.is_empty() {
+        return Err(none());
     }
-    // No files re-hashed: the model version itself, by its anchored digest.
-    match &audit.artifact_hash {
-        Some(h) => Ok(vec![json!({
-            "name": format!("models:/{}/{}", audit.model, audit.version),
-            "digest": {"sha256": h}
-        })]),
-        None => Err(NoSubject {
-            model: audit.model.clone(),
-            version: audit.version.clone(),
-        }),
-    }
+    Ok(files)
 }
 
 /// The Statement. `link` gives a transaction's gateway URL.

@@ -149,10 +149,19 @@ fn check_stage(
     trust: Option<&TrustPolicy>,
 ) -> StageReport {
     let stage = s(st, "stage").unwrap_or("unknown").to_owned();
-    let kind = s(st, "event_type").and_then(EventKind::from_wire);
     let envelope = st.get("envelope").cloned().unwrap_or(Value::Null);
+    // The signed envelope says what the event is; the stage's label must agree.
+    let kind = s(&envelope, "event_type").and_then(EventKind::from_wire);
     let payload = s(st, "payload_hex").and_then(|h| hex::decode(h).ok());
     let mut rows = Vec::new();
+    if s(st, "event_type") != s(&envelope, "event_type") {
+        rows.push(row(
+            "Event Type",
+            Outcome::Fail,
+            "the stage's event type is not the signed envelope's",
+            true,
+        ));
+    }
     let verdict = verify_envelope(
         &envelope,
         VerifyOptions {
@@ -207,7 +216,7 @@ fn subject_row(kind: Option<EventKind>, envelope: &Value, body: &Value, st: &Val
             rec.and_then(|r| r.get("name")).and_then(Value::as_str) == name.as_deref()
                 && rec.and_then(|r| r.get("digest")).and_then(Value::as_str) == digest.as_deref()
         }
-        (Some(_), Some(_)) => true,
+        (Some(k), Some(sub)) => sub.subject_type() == k.subject_type(),
         _ => false,
     };
     pass_fail(
@@ -232,6 +241,14 @@ fn rederive_row(kind: Option<EventKind>, payload: Option<&[u8]>, st: &Value) -> 
         ),
         (Some(EventKind::Registration), Some(f)) => {
             return registration_row(payload, f);
+        }
+        (Some(EventKind::Training | EventKind::Dataset | EventKind::Registration), None) => {
+            return row(
+                LABEL,
+                Outcome::Fail,
+                "the bundle lacks the MLflow facts this event is re-derived from",
+                true,
+            );
         }
         _ => None,
     };
@@ -331,13 +348,15 @@ fn registration_row(payload: Option<&[u8]>, f: &Value) -> Row {
         .and_then(|b| serde_json::from_slice(b).ok())
         .unwrap_or(Value::Null);
     let mv = f.get("model_version").cloned().unwrap_or(Value::Null);
-    let same = |pk: &str, fk: &str| {
-        p.get(pk).filter(|v| !v.is_null()) == mv.get(fk).filter(|v| !v.is_null())
-    };
+    // Name, version and source must be present and equal; the run may be
+    // absent on both sides (a version registered from a non-run source).
+    let same =
+        |pk: &str, fk: &str| p.get(pk).is_some_and(|v| !v.is_null()) && p.get(pk) == mv.get(fk);
+    let run = |v: &Value, k: &str| v.get(k).filter(|x| !x.is_null()).cloned();
     let ok = same("model_name", "name")
         && same("model_version", "version")
         && same("source", "source")
-        && same("source_run_id", "run_id");
+        && run(&p, "source_run_id") == run(&mv, "run_id");
     pass_fail(
         "Record Re-derived",
         ok,

@@ -37,6 +37,15 @@ fn from_status(status: AnchorStatus) -> Handled {
 }
 
 fn retry_or_fail(e: ProvenanceError) -> Result<Handled, ProvenanceError> {
+    use ario_mlflow_client::MlflowError;
+    // Credentials or configuration that MLflow refuses are ours to fix, not
+    // the event's fault: the event waits for them.
+    if matches!(
+        e,
+        ProvenanceError::Mlflow(MlflowError::Unauthorized { .. } | MlflowError::Config(_))
+    ) {
+        return Ok(Handled::Retry(e.to_string()));
+    }
     match e.kind() {
         crate::ErrorKind::Unavailable | crate::ErrorKind::Mlflow | crate::ErrorKind::Local => {
             Ok(Handled::Retry(e.to_string()))
@@ -168,6 +177,8 @@ async fn alias_move(
     ) {
         // The same move is anchored already (our CLI's `promote --alias`).
         (Some(h), Some(tx)) if *h == hash => Handled::Finished(Finish::Done(Some(tx.clone()))),
+        // ... or signed by another anchorer, which owns its upload.
+        (Some(h), None) if *h == hash => Handled::Finished(Finish::Done(None)),
         _ => {
             let ev = anchorer
                 .prepare_version_event(EventKind::AliasSet, name, version, &p)

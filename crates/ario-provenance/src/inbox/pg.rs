@@ -174,7 +174,7 @@ impl PgQueue {
     }
 
     /// See [`super::EventQueue::finish`].
-    pub async fn finish(&self, id: i64, how: &Finish) -> Result<(), QueueError> {
+    pub async fn finish(&self, id: i64, owner: &str, how: &Finish) -> Result<(), QueueError> {
         let (state, result) = match how {
             Finish::Done(tx) => ("done", tx.clone()),
             Finish::Ignored(why) => ("ignored", Some(why.clone())),
@@ -182,8 +182,9 @@ impl PgQueue {
         self.client
             .execute(
                 "UPDATE ario_serve_events SET state = $1, result = $2, finished_at = $3,
-                   lease_owner = NULL, lease_until = NULL WHERE id = $4",
-                &[&state, &result, &now_ms(), &id],
+                   lease_owner = NULL, lease_until = NULL
+                 WHERE id = $4 AND state = 'leased' AND lease_owner = $5",
+                &[&state, &result, &now_ms(), &id, &owner],
             )
             .await
             .map_err(|e| self.err(e))?;
@@ -194,6 +195,7 @@ impl PgQueue {
     pub async fn retry_later(
         &self,
         id: i64,
+        owner: &str,
         error: &str,
         delay: Duration,
     ) -> Result<(), QueueError> {
@@ -202,8 +204,8 @@ impl PgQueue {
             .execute(
                 "UPDATE ario_serve_events SET state = 'queued', attempts = attempts + 1,
                    last_error = $1, next_at = $2, lease_owner = NULL, lease_until = NULL
-                 WHERE id = $3",
-                &[&error, &next, &id],
+                 WHERE id = $3 AND state = 'leased' AND lease_owner = $4",
+                &[&error, &next, &id, &owner],
             )
             .await
             .map_err(|e| self.err(e))?;

@@ -270,8 +270,9 @@ impl EventQueue {
         }))
     }
 
-    /// Ends an event.
-    pub fn finish(&self, id: i64, how: &Finish) -> Result<(), QueueError> {
+    /// Ends an event this `owner` holds (a worker whose lease ran out and was
+    /// taken over changes nothing).
+    pub fn finish(&self, id: i64, owner: &str, how: &Finish) -> Result<(), QueueError> {
         let (state, result) = match how {
             Finish::Done(tx) => (EventState::Done, tx.clone()),
             Finish::Ignored(why) => (EventState::Ignored, Some(why.clone())),
@@ -279,21 +280,29 @@ impl EventQueue {
         self.conn()
             .execute(
                 "UPDATE events SET state = ?1, result = ?2, finished_at = ?3,
-                   lease_owner = NULL, lease_until = NULL WHERE id = ?4",
-                params![state.as_str(), result, now_ms(), id],
+                   lease_owner = NULL, lease_until = NULL
+                 WHERE id = ?4 AND state = 'leased' AND lease_owner = ?5",
+                params![state.as_str(), result, now_ms(), id, owner],
             )
             .map_err(|e| self.err(e))?;
         Ok(())
     }
 
-    /// Puts an event back for another attempt after `delay`.
-    pub fn retry_later(&self, id: i64, error: &str, delay: Duration) -> Result<(), QueueError> {
+    /// Puts an event this `owner` holds back for another attempt after `delay`.
+    pub fn retry_later(
+        &self,
+        id: i64,
+        owner: &str,
+        error: &str,
+        delay: Duration,
+    ) -> Result<(), QueueError> {
         let next = now_ms().saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
         self.conn()
             .execute(
                 "UPDATE events SET state = 'queued', attempts = attempts + 1, last_error = ?1,
-                   next_at = ?2, lease_owner = NULL, lease_until = NULL WHERE id = ?3",
-                params![error, next, id],
+                   next_at = ?2, lease_owner = NULL, lease_until = NULL
+                 WHERE id = ?3 AND state = 'leased' AND lease_owner = ?4",
+                params![error, next, id, owner],
             )
             .map_err(|e| self.err(e))?;
         Ok(())

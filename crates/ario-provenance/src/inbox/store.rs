@@ -83,32 +83,33 @@ impl Queue {
         }
     }
 
-    /// Ends an event.
-    pub async fn finish(&self, id: i64, how: &Finish) -> Result<(), QueueError> {
+    /// Ends an event `owner` holds.
+    pub async fn finish(&self, id: i64, owner: &str, how: &Finish) -> Result<(), QueueError> {
         match self {
             Queue::Sqlite(q) => {
-                let how = how.clone();
-                blocking(q, move |q| q.finish(id, &how)).await
+                let (how, owner) = (how.clone(), owner.to_owned());
+                blocking(q, move |q| q.finish(id, &owner, &how)).await
             }
             #[cfg(feature = "postgres")]
-            Queue::Postgres(q) => q.finish(id, how).await,
+            Queue::Postgres(q) => q.finish(id, owner, how).await,
         }
     }
 
-    /// Puts an event back for another attempt after `delay`.
+    /// Puts an event `owner` holds back for another attempt after `delay`.
     pub async fn retry_later(
         &self,
         id: i64,
+        owner: &str,
         error: &str,
         delay: Duration,
     ) -> Result<(), QueueError> {
         match self {
             Queue::Sqlite(q) => {
-                let error = error.to_owned();
-                blocking(q, move |q| q.retry_later(id, &error, delay)).await
+                let (error, owner) = (error.to_owned(), owner.to_owned());
+                blocking(q, move |q| q.retry_later(id, &owner, &error, delay)).await
             }
             #[cfg(feature = "postgres")]
-            Queue::Postgres(q) => q.retry_later(id, error, delay).await,
+            Queue::Postgres(q) => q.retry_later(id, owner, error, delay).await,
         }
     }
 

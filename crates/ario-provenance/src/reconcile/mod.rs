@@ -167,7 +167,13 @@ impl Verifier {
         let mut out = Reconciliation::default();
         for exp in &scope.experiments {
             let id = self.experiment_id(exp).await?;
-            for run in self.finished_runs(&id, scope.since_ms).await? {
+            let runs = self.finished_runs(&id, scope.since_ms).await?;
+            if runs.len() >= MAX_OBJECTS {
+                out.undetermined.push(format!(
+                    "experiment {id}: the run listing stopped at {MAX_OBJECTS}; later runs were not looked at"
+                ));
+            }
+            for run in runs {
                 out.checked.runs += 1;
                 self.reconcile_run(&run, &id, &mut out).await?;
             }
@@ -190,7 +196,13 @@ impl Verifier {
             self.reconcile_version(mv, &name, &version, &mut out).await;
         }
         self.reconcile_aliases(&versions, &mut out).await?;
-        if scope.orphans {
+        let truncated = versions.len() >= MAX_OBJECTS;
+        if truncated {
+            out.undetermined.push(format!(
+                "the version listing stopped at {MAX_OBJECTS}; later versions were not looked at, and orphans were not searched"
+            ));
+        }
+        if scope.orphans && !truncated {
             self.orphans(&scope.models, &known, &mut out).await;
         }
         Ok(out)

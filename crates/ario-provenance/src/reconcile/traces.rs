@@ -80,7 +80,13 @@ impl Verifier {
             }
             match page.next_page_token.filter(|t| !t.is_empty()) {
                 Some(t) if seen < MAX_OBJECTS => token = Some(t),
-                _ => return Ok(()),
+                Some(_) => {
+                    out.undetermined.push(format!(
+                        "experiment {experiment_id}: the trace listing stopped at {MAX_OBJECTS}; later traces were not looked at"
+                    ));
+                    return Ok(());
+                }
+                None => return Ok(()),
             }
         }
     }

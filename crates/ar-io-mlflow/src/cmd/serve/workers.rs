@@ -32,7 +32,12 @@ pub(crate) async fn worker(
     shared: Arc<Shared>,
     mut stopping: watch::Receiver<bool>,
 ) {
-    let owner = format!("{}-{n}", std::process::id());
+    // Unique across replicas (containers often share PID 1).
+    let owner = format!(
+        "{}-{}-{n}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    );
     loop {
         let ev = match shared.queue.claim(&owner, LEASE).await {
             Ok(Some(ev)) => ev,
@@ -78,10 +83,10 @@ pub(crate) async fn worker(
                     .finished
                     .get_or_create(&label("outcome", outcome))
                     .inc();
-                shared.queue.finish(ev.id, &how).await
+                shared.queue.finish(ev.id, &owner, &how).await
             }
-            Ok(Handled::Retry(why)) => put_back(&shared, ev.id, ev.attempts, &why).await,
-            Err(e) => put_back(&shared, ev.id, ev.attempts, &e.to_string()).await,
+            Ok(Handled::Retry(why)) => put_back(&shared, &owner, ev.id, ev.attempts, &why).await,
+            Err(e) => put_back(&shared, &owner, ev.id, ev.attempts, &e.to_string()).await,
         };
         if let Err(e) = result {
             tracing::error!(error = %e, "recording an event's outcome failed");
@@ -91,6 +96,7 @@ pub(crate) async fn worker(
 
 async fn put_back(
     shared: &Shared,
+    owner: &str,
     id: i64,
     attempts: u32,
     why: &str,
@@ -98,7 +104,7 @@ async fn put_back(
     let delay = ario_http::backoff(&retry_policy(), attempts);
     tracing::warn!(error = why, attempts = attempts + 1, retry_in = ?delay, "event put back");
     shared.metrics.failed.inc();
-    shared.queue.retry_later(id, why, delay).await
+    shared.queue.retry_later(id, owner, why, delay).await
 }
 
 /// Retries outbox uploads every `every` (backing off while they fail) until

@@ -60,13 +60,21 @@ fn claims_are_exclusive_until_the_lease_ends_and_retries_wait() {
     assert!(a.is_some() && b.is_some() && a != b);
     assert!(q.claim("w3", lease).ok().flatten().is_none());
     let a = a.unwrap_or_default();
-    q.retry_later(a, "gateway down", Duration::from_secs(3600))
+    // Only the holder can put it back.
+    q.retry_later(a, "someone-else", "x", Duration::ZERO)
+        .unwrap_or_else(|e| fail(&e));
+    assert_eq!(q.stats().ok().map(|s| s.leased), Some(2));
+    q.retry_later(a, "w1", "gateway down", Duration::from_secs(3600))
         .unwrap_or_else(|e| fail(&e));
     assert!(q.claim("w3", lease).ok().flatten().is_none(), "not due yet");
     let s = q.stats().unwrap_or_else(|e| fail(&e));
     assert_eq!((s.queued, s.leased, s.retrying), (1, 1, 1));
-    q.finish(b.unwrap_or_default(), &Finish::Done(Some("tx".into())))
-        .unwrap_or_else(|e| fail(&e));
+    q.finish(
+        b.unwrap_or_default(),
+        "w2",
+        &Finish::Done(Some("tx".into())),
+    )
+    .unwrap_or_else(|e| fail(&e));
     assert_eq!(q.state_of("id-1").ok().flatten(), Some(EventState::Done));
 }
 
@@ -118,7 +126,7 @@ fn events_of_one_model_are_handled_one_at_a_time_in_order() {
     assert_eq!(other.as_deref(), Some("run"));
     assert!(q.claim("w3", lease).ok().flatten().is_none());
     let id = q.claim_state_id("same-model-0");
-    q.finish(id, &Finish::Ignored("x".into()))
+    q.finish(id, "w1", &Finish::Ignored("x".into()))
         .unwrap_or_else(|e| fail(&e));
     let next = q.claim("w3", lease).ok().flatten().map(|e| e.delivery_id);
     assert_eq!(next.as_deref(), Some("same-model-1"));
