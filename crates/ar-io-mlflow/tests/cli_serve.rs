@@ -243,6 +243,30 @@ fn registry_changes_made_by_the_python_client_are_anchored_through_webhooks() {
     // search) all looked at; nothing missing, nothing undetermined.
     assert_eq!(code(&out), Some(0), "{}", stdout(&out));
 
+    // An experiment MLflow does not know is reported, not fatal: undetermined (3).
+    let out = bed
+        .cmd()
+        .args([
+            "reconcile",
+            "--model",
+            &name,
+            "--experiment",
+            "no-such-experiment-x",
+        ])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), Some(3), "{}", stdout(&out));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        r["undetermined"][0].as_str().unwrap().contains("not found"),
+        "{r:#}"
+    );
+    assert_eq!(
+        r["checked"]["versions"], 4,
+        "the other checks still ran: {r:#}"
+    );
+
     // 6. A version deleted from MLflow leaves an orphan anchor, found on the gateway.
     bed.delete_version(&name, "4");
     let out = bed

@@ -166,8 +166,25 @@ impl Verifier {
     pub async fn reconcile(&self, scope: &Scope) -> Result<Reconciliation, ProvenanceError> {
         let mut out = Reconciliation::default();
         for exp in &scope.experiments {
-            let id = self.experiment_id(exp).await?;
-            let runs = self.finished_runs(&id, scope.since_ms).await?;
+            // An experiment MLflow does not know (a typo, or deleted) is
+            // reported and skipped: the other checks still run.
+            let found = match self.experiment_id(exp).await {
+                Ok(id) => self
+                    .finished_runs(&id, scope.since_ms)
+                    .await
+                    .map(|runs| (id, runs)),
+                Err(e) => Err(e),
+            };
+            let (id, runs) = match found {
+                Ok(x) => x,
+                Err(ProvenanceError::Mlflow(e)) if e.is_not_found() => {
+                    out.undetermined.push(format!(
+                        "experiment {exp:?} not found in MLflow; its runs were not looked at"
+                    ));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             if runs.len() >= MAX_OBJECTS {
                 out.undetermined.push(format!(
                     "experiment {id}: the run listing stopped at {MAX_OBJECTS}; later runs were not looked at"
