@@ -11,7 +11,6 @@ use ario_gateway::ans104::{DataItem, ItemSigner, SignItemError, SignatureType, T
 use rand_chacha::rand_core::SeedableRng as _;
 use rsa::pss::BlindedSigningKey;
 use rsa::signature::{RandomizedSigner as _, SignatureEncoding as _};
-use rsa::traits::PublicKeyParts as _;
 use rsa::RsaPrivateKey;
 use serde_json::{json, Value};
 use sha2::Sha256;
@@ -30,11 +29,11 @@ impl ItemSigner for SeededArweave {
     }
 
     fn owner(&self) -> Vec<u8> {
-        let mut n = self.key.n().to_bytes_be();
-        while n.len() < 512 {
-            n.insert(0, 0);
+        // The owner field exactly as the library's type-1 signer writes it.
+        match ario_gateway::ans104::ArweaveSigner::new(self.key.clone()) {
+            Ok(s) => s.owner(),
+            Err(_) => Vec::new(),
         }
-        n
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignItemError> {

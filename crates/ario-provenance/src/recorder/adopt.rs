@@ -2,7 +2,7 @@
 //! outbox, perhaps even uploaded) and writing its marker, the batch must not
 //! be checkpointed a second time: the staged checkpoint is adopted instead.
 
-use super::journal::{Journal, Marker};
+use super::journal::{Journal, Marker, Recovery};
 use super::RecorderError;
 use crate::checkpoint::StreamId;
 use crate::layout::batch_folder;
@@ -53,4 +53,18 @@ pub(crate) fn adopt_staged(
         adopted = true;
     }
     Ok(adopted)
+}
+
+/// `recovery` once staged checkpoints are adopted (read again if any was).
+pub(crate) fn after_adopting(
+    outbox: &Outbox,
+    journal: &Journal,
+    stream: &StreamId,
+    recovery: Recovery,
+) -> Result<Recovery, RecorderError> {
+    if adopt_staged(outbox, journal, stream, &recovery.unmarked)? {
+        journal.recover()
+    } else {
+        Ok(recovery)
+    }
 }

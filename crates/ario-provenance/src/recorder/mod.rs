@@ -155,15 +155,8 @@ impl DecisionRecorder {
         });
         // The directory's own record of the model wins: a batch staged again
         // after a crash then commits to the same bytes, however reopened.
-        let (journal, stream, bm, mut recovery) = Journal::open(&dir, &bm)?;
-        if adopt::adopt_staged(
-            model.anchorer.outbox(),
-            &journal,
-            &stream,
-            &recovery.unmarked,
-        )? {
-            recovery = journal.recover()?;
-        }
+        let (journal, stream, bm, recovery) = Journal::open(&dir, &bm)?;
+        let recovery = adopt::after_adopting(model.anchorer.outbox(), &journal, &stream, recovery)?;
         let tracer = match (&model.experiment_id, opts.trace_each) {
             (Some(exp), true) => Some(trace::Tracer {
                 client: model.anchorer.mlflow().clone(),
