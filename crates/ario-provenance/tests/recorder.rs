@@ -239,6 +239,12 @@ async fn each_tampering_of_a_batch_or_the_chain_fails_for_its_own_reason() {
             .unwrap())
     };
     drop(r);
+    // Closed and dropped, a recorder has freed its directory: reopening at
+    // once never finds it busy.
+    for _ in 0..25 {
+        let again = DecisionRecorder::open(&m, opts.clone()).await.unwrap();
+        again.close().await.unwrap();
+    }
     let r = DecisionRecorder::open(&m, opts.clone()).await.unwrap();
     f.devnet.set_faults(refuse());
     let b4 = batch(&r);

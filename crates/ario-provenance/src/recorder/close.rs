@@ -395,15 +395,15 @@ pub(crate) async fn run(
     let mut queue: VecDeque<Closed> = VecDeque::new();
     let mut stop: Option<oneshot::Sender<()>> = None;
     let mut last_sync = std::time::Instant::now();
-    loop {
+    let answer = loop {
         tokio::select! {
             job = rx.recv() => match job {
                 Some(Job::Close(c)) => queue.push_back(c),
                 Some(Job::Stop(tx)) => stop = Some(tx),
-                None => break,
+                None => break None,
             },
             _ = tick.tick() => {
-                let Some(i) = inner.upgrade() else { break };
+                let Some(i) = inner.upgrade() else { break None };
                 if i.due() {
                     if let Err(e) = i.rotate(false) {
                         tracing::warn!(error = %e, "could not close a due batch");
@@ -431,12 +431,19 @@ pub(crate) async fn run(
                 // Every upload still owed gets its attempt before the end.
                 closer.lock().retry_at = None;
                 closer.deliver_owed().await;
-                let _ = tx.send(());
-                break;
+                break Some(tx);
             }
             if closer.owed_due() {
                 closer.deliver_owed().await;
             }
         }
+    };
+    // The journal's lock goes with the last handle on it: release this
+    // task's before answering, so a recorder closed and dropped has freed
+    // its directory by the time `close` returns to its caller.
+    drop(closer);
+    drop(inner);
+    if let Some(tx) = answer {
+        let _ = tx.send(());
     }
 }

@@ -274,7 +274,9 @@ impl DecisionRecorder {
     /// Closes the open batch and waits until every closed batch is
     /// checkpointed and its upload attempted (and every trace written); the
     /// recorder then takes no more decisions. Uploads that did not go
-    /// through stay in the outbox for `retry`.
+    /// through stay in the outbox for `retry`. Once it has returned and
+    /// every clone of the recorder is dropped, the journal directory is free
+    /// for another recorder.
     pub async fn close(&self) -> Result<(), RecorderError> {
         self.inner.rotate(true)?;
         if let Some(t) = &self.inner.tracer {
