@@ -592,6 +592,16 @@ fn evidence_bundle_checks(
         text.contains("from the bundle's MLflow facts") && text.contains("Result: verified"),
         "{text}"
     );
+    // The devnet's Verify attested every stage: each attestation is judged
+    // again from the answer the bundle recorded, operator signature included.
+    let stages_n = text.matches("Signature Confirmed").count();
+    assert!(stages_n >= 2, "{text}");
+    assert_eq!(
+        text.matches("operator signature checked) (from the answer recorded in the bundle)")
+            .count(),
+        stages_n,
+        "{text}"
+    );
 
     let original: Value = serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
     let stages = original["body"]["stages"].as_array().unwrap().len();

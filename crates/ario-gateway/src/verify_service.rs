@@ -107,6 +107,32 @@ fn s(v: &Value, path: &[&str]) -> Option<String> {
     cur.as_str().map(str::to_owned)
 }
 
+impl VerifyResult {
+    /// Reads a Verify answer as the service wrote it (links as given): also
+    /// how a recorded answer is read back offline.
+    pub fn from_answer(raw: Value) -> Self {
+        VerifyResult {
+            verification_id: s(&raw, &["verificationId"]),
+            status: s(&raw, &["existence", "status"]).unwrap_or_else(|| "unknown".into()),
+            level: raw
+                .get("level")
+                .and_then(Value::as_u64)
+                .and_then(|l| u8::try_from(l).ok()),
+            signature_valid: raw
+                .get("authenticity")
+                .and_then(|a| a.get("signatureValid"))
+                .and_then(Value::as_bool),
+            data_hash: s(&raw, &["authenticity", "dataHash"]),
+            owner_address: s(&raw, &["owner", "address"]),
+            report_url: s(&raw, &["links", "dashboard"]),
+            pdf_url: s(&raw, &["links", "pdf"]),
+            attested_by: s(&raw, &["attestation", "gateway"]),
+            attested_at: s(&raw, &["attestation", "attestedAt"]),
+            raw,
+        }
+    }
+}
+
 impl VerifyClient {
     /// A client for `config.verify_url`, or `None` when Verify is not configured.
     pub fn from_config(config: &GatewayConfig) -> Option<Self> {
@@ -162,25 +188,10 @@ impl VerifyClient {
 
     /// Reads a Verify answer (links made absolute against this service).
     pub fn read_answer(&self, raw: Value) -> VerifyResult {
-        VerifyResult {
-            verification_id: s(&raw, &["verificationId"]),
-            status: s(&raw, &["existence", "status"]).unwrap_or_else(|| "unknown".into()),
-            level: raw
-                .get("level")
-                .and_then(Value::as_u64)
-                .and_then(|l| u8::try_from(l).ok()),
-            signature_valid: raw
-                .get("authenticity")
-                .and_then(|a| a.get("signatureValid"))
-                .and_then(Value::as_bool),
-            data_hash: s(&raw, &["authenticity", "dataHash"]),
-            owner_address: s(&raw, &["owner", "address"]),
-            report_url: self.absolute(s(&raw, &["links", "dashboard"])),
-            pdf_url: self.absolute(s(&raw, &["links", "pdf"])),
-            attested_by: s(&raw, &["attestation", "gateway"]),
-            attested_at: s(&raw, &["attestation", "attestedAt"]),
-            raw,
-        }
+        let mut r = VerifyResult::from_answer(raw);
+        r.report_url = self.absolute(r.report_url);
+        r.pdf_url = self.absolute(r.pdf_url);
+        r
     }
 
     /// Submits until the level reaches `target_level` or `timeout` passes;

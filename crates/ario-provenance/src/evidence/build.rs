@@ -91,6 +91,10 @@ impl Anchorer {
             .await
             .map_err(|c| incomplete(s, c.message))?;
         let facts = self.facts(s, &subject, audit).await?;
+        let attestation = s
+            .checks
+            .as_ref()
+            .and_then(|c| c.ario_attestation.attestation.as_ref());
         Ok(json!({
             "stage": s.stage.stage_name(),
             "event_type": s.stage.wire_name(),
@@ -100,7 +104,8 @@ impl Anchorer {
             "payload_hex": hex::encode(&payload),
             "facts": facts,
             "gateway": {"url": fetched.gateway},
-            "attestation": s.checks.as_ref().and_then(|c| c.ario_attestation.attestation.as_ref()),
+            "attestation": attestation,
+            "attestation_evidence": attestation.and_then(|a| a.evidence.as_ref()),
             "live_rows": s.rows,
         }))
     }

@@ -190,6 +190,9 @@ fn check_stage(
         rows.push(files_row(payload.as_deref(), body));
     }
     rows.push(trust_row(&envelope, trust));
+    rows.push(super::attestation::attestation_row_offline(
+        st, &envelope, trust,
+    ));
     let status = status_of_rows(&rows);
     StageReport {
         stage,

@@ -5,6 +5,7 @@
 //! the gateway and the attestation service answered. [`check_bundle`]
 //! re-checks one with no MLflow and no network.
 
+mod attestation;
 mod build;
 mod check;
 

@@ -187,6 +187,22 @@ pub struct Attestation {
     pub report_url: Option<String>,
     /// Minimum level counted as attested.
     pub min_attestation_level: u8,
+    /// What the check rested on, kept so it can be run again offline (an
+    /// evidence bundle carries it); not part of a verification's JSON.
+    #[serde(skip)]
+    pub evidence: Option<Box<AttestationEvidence>>,
+}
+
+/// The answer an attestation check judged: ar.io Verify's answer as given
+/// and the operator's public key, enough to check the operator's signature
+/// and what it binds again without the service.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct AttestationEvidence {
+    /// Verify's answer for the transaction, as given.
+    pub answer: serde_json::Value,
+    /// The operator's RSA modulus (base64url; the exponent is 65537), when
+    /// the service gave it.
+    pub operator_key_n: Option<String>,
 }
 
 /// How a check came out.

@@ -12,7 +12,7 @@ pub use history::{REANCHOR_REASON, SUPERSEDES};
 
 pub mod decision;
 
-mod attestation;
+pub(crate) mod attestation;
 mod batch;
 mod history;
 mod live;

@@ -163,7 +163,7 @@ fn record_row(kind: Option<EventKind>, c: &EnvelopeChecks) -> Row {
 }
 
 /// The attestation row: informative unless the attestation is shown false.
-fn attestation_row(c: &Check) -> Row {
+pub(crate) fn attestation_row(c: &Check) -> Row {
     match c.outcome {
         CheckOutcome::Passed => row(ATTESTATION, Outcome::Pass, c.message.clone(), false),
         CheckOutcome::Failed(FailReason::AttestationBelowThreshold) => row(
