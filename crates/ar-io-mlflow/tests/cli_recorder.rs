@@ -7,9 +7,8 @@
 
 mod common;
 
-use std::process::Command;
-
 use ario_test_support::{mlflow, unique, MlflowServer};
+use common::serve::{sigterm, Running};
 use common::{cli, spawn_serving};
 use serde_json::Value;
 
@@ -58,7 +57,9 @@ fn a_python_service_records_through_the_sidecar_and_nothing_acknowledged_is_lost
             .arg(&journal);
         c
     };
-    let (mut child, url) = spawn_serving(sidecar(), "recording decisions");
+    // Killed on any way out of the test, so a failure cannot leave it running.
+    let (child, url) = spawn_serving(sidecar(), "recording decisions");
+    let mut child = Running(child);
     let posted = client(server, &["--url", &url, "--post", "120"]);
     assert_eq!(posted["bad_request_status"], 400);
     let receipts = posted["receipts"].as_array().unwrap().clone();
@@ -67,20 +68,17 @@ fn a_python_service_records_through_the_sidecar_and_nothing_acknowledged_is_lost
         receipts[119]["batch_seq"], 2,
         "20 decisions wait in the open batch"
     );
-    child.kill().unwrap(); // SIGKILL, batch 2 open
-    child.wait().unwrap();
+    child.sigkill(); // batch 2 open
 
     // The restarted sidecar checkpoints what the killed one left open.
-    let (mut child, url) = spawn_serving(sidecar(), "recording decisions");
+    let (child, url) = spawn_serving(sidecar(), "recording decisions");
+    let mut child = Running(child);
     let last = receipts[119]["decision_id"].as_str().unwrap();
     let proof = client(server, &["--url", &url, "--proof", last]);
     assert_eq!(proof["proof"]["state"], "ready", "{proof}");
     assert_eq!(proof["proof"]["leaf_hash"], receipts[119]["leaf_hash"]);
     assert_eq!(proof["proof"]["leaf_count"], 20);
-    let pid = child.id().to_string();
-    ok(Command::new("kill").args(["-TERM", &pid]).output().unwrap());
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0), "graceful shutdown");
+    assert_eq!(sigterm(&mut child), Some(0), "graceful shutdown");
 
     let ids: Vec<&str> = receipts
         .iter()

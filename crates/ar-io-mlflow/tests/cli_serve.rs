@@ -198,9 +198,20 @@ fn registry_changes_made_by_the_python_client_are_anchored_through_webhooks() {
     let (mut receiver, _) = bed.serve(&["--workers", "0"]);
     bed.python(&["register", &name, &source, &run_id]);
     bed.python(&["alias", &name, "challenger", "3"]);
-    eventually("both events are queued", || {
+    // Both webhooks reached this process (its start-up scan may queue
+    // events of its own, so the depth alone does not say so).
+    eventually("both webhooks are queued", || {
         let (_, _, m) = bed.get(&base, "/metrics", Some(TOKEN));
-        (gauge(&m, "ario_serve_queue_depth") >= 2, m)
+        let got = |event: &str| {
+            gauge(
+                &m,
+                &format!("ario_serve_webhooks_received_total{{event=\"{event}\"}}"),
+            ) >= 1
+        };
+        (
+            got("model_version.created") && got("model_version_alias.created"),
+            m,
+        )
     });
     receiver.sigkill();
     let (mut serve, _) = bed.serve(&[]);

@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use ario_provenance::inbox::WebhookSecret;
-use common::serve::{free_port, now, sigterm, Running, SECRET};
+use common::serve::{now, sigterm, Running, SECRET};
 use common::{cli, spawn_serving};
 
 #[test]
@@ -19,26 +19,20 @@ fn webhooks_are_received_over_https_with_the_given_certificate() {
     let (cert_pem, key_pem) = (cert.cert.pem(), cert.signing_key.serialize_pem());
     std::fs::write(dir.path().join("tls.crt"), &cert_pem).unwrap();
     std::fs::write(dir.path().join("tls.key"), &key_pem).unwrap();
-    let port = free_port();
     let mlflow = format!("http://{}", ario_test_support::closed_addr());
     let mut c = cli(&mlflow, &mlflow, &dir.path().join("home"));
-    c.args([
-        "serve",
-        "--listen",
-        &format!("127.0.0.1:{port}"),
-        "--workers",
-        "0",
-    ])
-    .arg("--queue")
-    .arg(dir.path().join("queue.sqlite"))
-    .arg("--tls-cert")
-    .arg(dir.path().join("tls.crt"))
-    .arg("--tls-key")
-    .arg(dir.path().join("tls.key"))
-    .env("ARIO_WEBHOOK_SECRET", SECRET);
+    c.args(["serve", "--listen", "127.0.0.1:0", "--workers", "0"])
+        .arg("--queue")
+        .arg(dir.path().join("queue.sqlite"))
+        .arg("--tls-cert")
+        .arg(dir.path().join("tls.crt"))
+        .arg("--tls-key")
+        .arg(dir.path().join("tls.key"))
+        .env("ARIO_WEBHOOK_SECRET", SECRET);
     let (child, url) = spawn_serving(c, "serving on");
     let mut serve = Running(child);
     assert!(url.starts_with("https://"), "{url}");
+    let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     // The clients below are built and dropped inside the runtime's context.

@@ -21,15 +21,21 @@ use ario_provenance::{
 };
 use serde_json::{json, Value};
 
-/// Runs SQL against MLflow's own database, as someone with access to it would.
-fn sql(server_dir: &Path, statement: &str, params: &[&dyn rusqlite::ToSql]) -> usize {
+/// MLflow's own database, opened as someone with access to it would, and
+/// waiting out the server's writes instead of failing on them.
+fn open_db(server_dir: &Path) -> rusqlite::Connection {
     let c = rusqlite::Connection::open(server_dir.join("mlflow.db")).unwrap();
     c.busy_timeout(std::time::Duration::from_secs(30)).unwrap();
-    c.execute(statement, params).unwrap()
+    c
+}
+
+/// Runs SQL against MLflow's own database.
+fn sql(server_dir: &Path, statement: &str, params: &[&dyn rusqlite::ToSql]) -> usize {
+    open_db(server_dir).execute(statement, params).unwrap()
 }
 
 fn query(server_dir: &Path, statement: &str, params: &[&dyn rusqlite::ToSql]) -> String {
-    let c = rusqlite::Connection::open(server_dir.join("mlflow.db")).unwrap();
+    let c = open_db(server_dir);
     c.query_row(statement, params, |r| r.get::<_, String>(0))
         .unwrap()
 }
@@ -130,7 +136,7 @@ async fn every_insider_tampering_is_caught_for_its_own_reason() {
             );
         }
     };
-    let c = rusqlite::Connection::open(db.join("mlflow.db")).unwrap();
+    let c = open_db(&db);
     let accuracy: f64 = c
         .query_row(
             "SELECT value FROM latest_metrics WHERE run_uuid = ?1 AND key = 'accuracy'",

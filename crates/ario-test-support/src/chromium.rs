@@ -1,8 +1,10 @@
 //! Renders a page with headless Chromium (Debian's `chromium` package) to a
 //! PNG and measures it, so a test can check that a report actually draws.
 
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::env::{skip, SkipKind};
 
@@ -20,6 +22,9 @@ pub struct Shot {
     /// Share of pixels that are not the page background (the most common colour).
     pub drawn: f64,
 }
+
+/// How long one screenshot may take before the browser is ended.
+const DEADLINE: Duration = Duration::from_secs(120);
 
 fn binary() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("ARIO_CHROMIUM").filter(|v| !v.is_empty()) {
@@ -59,7 +64,10 @@ fn run(chromium: &Path, html: &Path, png: &Path, width: u32, height: u32) -> Res
         .canonicalize()
         .map_err(|e| format!("{}: {e}", html.display()))?;
     let _ = std::fs::remove_file(png);
-    let out = Command::new(chromium)
+    let log = profile.with_extension("log");
+    let log_file = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let err_file = log_file.try_clone().map_err(|e| e.to_string())?;
+    let mut child = Command::new(chromium)
         .args([
             "--headless",
             "--no-sandbox",
@@ -73,14 +81,40 @@ fn run(chromium: &Path, html: &Path, png: &Path, width: u32, height: u32) -> Res
         .arg(format!("--window-size={width},{height}"))
         .arg(format!("--screenshot={}", png.display()))
         .arg(format!("file://{}", html.display()))
-        .output()
+        .stdin(Stdio::null())
+        .stdout(log_file)
+        .stderr(err_file)
+        // Its own group, so a hung browser and its helpers can be ended
+        // together without reaching this process's group.
+        .process_group(0)
+        .spawn()
         .map_err(|e| format!("running {}: {e}", chromium.display()))?;
+    let deadline = Instant::now() + DEADLINE;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
+            _ => {
+                let _ = Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{}", child.id())])
+                    .output();
+                let _ = child.wait();
+                break None;
+            }
+        }
+    };
     let _ = std::fs::remove_dir_all(&profile);
+    let output = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    let Some(status) = status else {
+        return Err(format!(
+            "chromium did not finish in {} s:\n{output}",
+            DEADLINE.as_secs()
+        ));
+    };
     if !png.is_file() {
         return Err(format!(
-            "chromium wrote no screenshot ({}):\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
+            "chromium wrote no screenshot ({status}):\n{output}"
         ));
     }
     measure(png)

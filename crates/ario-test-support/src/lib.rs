@@ -195,37 +195,8 @@ pub fn closed_addr() -> std::net::SocketAddr {
     addr
 }
 
-const SUPERVISOR: &str = r#"
-import os, signal, subprocess, sys, threading
-argv = sys.argv[1:]
-env = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false", MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true",
-           MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS="true",  # webhook tests target a closed loopback port only
-           MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES="0",  # ...and should fail fast there
-           MLFLOW_WEBHOOK_ALLOWED_SCHEMES="http,https",  # `serve` tests receive on plain loopback http
-           MLFLOW_WEBHOOK_CACHE_TTL="1")  # a webhook created a moment ago gets the next event
-log = open(os.path.join(os.environ["ARIO_MLFLOW_DIR"], "server.log"), "wb")
-p = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-print(p.pid, flush=True)
-def watch():                  # the server died on its own: clear its group and say so by exiting
-    p.wait()
-    try:
-        os.killpg(p.pid, signal.SIGKILL)
-    except Exception:
-        pass
-    os._exit(3)
-threading.Thread(target=watch, daemon=True).start()
-try:
-    sys.stdin.read()          # returns when the test process goes away
-finally:
-    try:
-        os.killpg(p.pid, signal.SIGTERM)
-        p.wait(timeout=15)
-    except Exception:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except Exception:
-            pass
-"#;
+/// The Python supervisor of a test server (`supervisor.py`).
+const SUPERVISOR: &str = include_str!("supervisor.py");
 
 pub(crate) fn free_port() -> Option<u16> {
     TcpListener::bind("127.0.0.1:0")
@@ -400,9 +371,16 @@ fn start_once(py: &std::path::Path, auth: bool) -> Result<MlflowServer, StartFai
     let timeout = start_timeout();
     let deadline = started + timeout;
     let log = || std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
-    loop {
+    let version = loop {
+        // Healthy, and able to say its version (tests branch on it, so an
+        // answer lost to a slow machine must not read as "no version").
         if let Some((200, _)) = get(port, "/health") {
-            break;
+            match get(port, "/version") {
+                Some((200, v)) if v.trim().starts_with(|c: char| c.is_ascii_digit()) => {
+                    break v.trim().to_owned()
+                }
+                _ => {}
+            }
         }
         // The supervisor exits as soon as the server does.
         if let Ok(Some(status)) = child.try_wait() {
@@ -413,16 +391,13 @@ fn start_once(py: &std::path::Path, auth: bool) -> Result<MlflowServer, StartFai
         }
         if Instant::now() > deadline {
             return Err(Fatal(format!(
-                "mlflow server not healthy after {} s (ARIO_MLFLOW_START_TIMEOUT_SECS):\n{}",
+                "mlflow server not healthy (or without a version) after {} s (ARIO_MLFLOW_START_TIMEOUT_SECS):\n{}",
                 timeout.as_secs(),
                 log()
             )));
         }
         std::thread::sleep(Duration::from_millis(100));
-    }
-    let version = get(port, "/version")
-        .map(|(_, b)| b.trim().to_owned())
-        .unwrap_or_default();
+    };
     eprintln!(
         "mlflow {version} ready on 127.0.0.1:{port} in {:.1} s",
         started.elapsed().as_secs_f64()

@@ -91,8 +91,9 @@ fn as_server_user(root: bool, program: &Path) -> Command {
 }
 
 fn start_in(bin: &Path) -> Result<PgServer, String> {
-    let port = crate::free_port().ok_or("no free port")?;
-    let dir = std::env::temp_dir().join(format!("ario-pg-test-{}-{port}", std::process::id()));
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("ario-pg-test-{}-{n}", std::process::id()));
     let data = dir.join("data");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let root = is_root();
@@ -115,15 +116,47 @@ fn start_in(bin: &Path) -> Result<PgServer, String> {
     if !init.status.success() {
         return Err(format!("initdb: {}", String::from_utf8_lossy(&init.stderr)));
     }
+    // The port is picked only now (initdb takes a while) and picked again
+    // when another process took it before the server bound it.
+    let mut last = String::new();
+    for _ in 0..3 {
+        let port = crate::free_port().ok_or("no free port")?;
+        match run_on(bin, root, &dir, port)? {
+            Ok(child) => {
+                return Ok(PgServer {
+                    dir,
+                    port,
+                    child: Mutex::new(child),
+                })
+            }
+            Err(log) => last = log,
+        }
+    }
+    Err(format!(
+        "postgres could not bind a port in 3 tries:\n{last}"
+    ))
+}
+
+/// How long a server may take to accept connections.
+const READY_WITHIN: Duration = Duration::from_secs(300);
+
+/// Starts the server on `port`: the running child, or (inner `Err`) the
+/// log of a server that exited because the port was taken.
+fn run_on(
+    bin: &Path,
+    root: bool,
+    dir: &Path,
+    port: u16,
+) -> Result<Result<std::process::Child, String>, String> {
     let log = dir.join("server.log");
     let log_file = std::fs::File::create(&log).map_err(|e| e.to_string())?;
     let log_err = log_file.try_clone().map_err(|e| e.to_string())?;
     let mut cmd = as_server_user(root, &bin.join("postgres"));
     cmd.arg("-D")
-        .arg(&data)
+        .arg(dir.join("data"))
         .args(["-p", &port.to_string(), "-h", "127.0.0.1", "-F"])
         .arg("-k")
-        .arg(&dir)
+        .arg(dir)
         .stdin(Stdio::null())
         .stdout(log_file)
         .stderr(log_err);
@@ -132,7 +165,7 @@ fn start_in(bin: &Path) -> Result<PgServer, String> {
         cmd.process_group(0);
     }
     let mut child = cmd.spawn().map_err(|e| format!("postgres: {e}"))?;
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + READY_WITHIN;
     let read_log = || {
         let mut s = String::new();
         let _ = std::fs::File::open(&log).and_then(|mut f| f.read_to_string(&mut s));
@@ -146,23 +179,26 @@ fn start_in(bin: &Path) -> Result<PgServer, String> {
             .map(|s| s.success())
             .unwrap_or(false);
         if ready {
-            break;
+            return Ok(Ok(child));
         }
         if let Ok(Some(status)) = child.try_wait() {
-            return Err(format!("postgres exited ({status}):\n{}", read_log()));
+            let text = read_log();
+            if text.contains("could not bind") || text.contains("already in use") {
+                return Ok(Err(text));
+            }
+            return Err(format!("postgres exited ({status}):\n{text}"));
         }
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(format!("postgres not ready after 60 s:\n{}", read_log()));
+            return Err(format!(
+                "postgres not ready after {} s:\n{}",
+                READY_WITHIN.as_secs(),
+                read_log()
+            ));
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    Ok(PgServer {
-        dir,
-        port,
-        child: Mutex::new(child),
-    })
 }
 
 impl Drop for PgServer {

@@ -159,6 +159,7 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<u8> {
             .await
             .with_context(|| format!("binding {}", a.listen))?;
         let addr = listener.local_addr().context("reading the bound address")?;
+        let stop = shutdown_signal();
         println!(
             "recording decisions of {}/v{} on http://{addr} (stream {})",
             model.name,
@@ -166,7 +167,7 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<u8> {
             recorder.stream_id()
         );
         axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(stop)
             .await
             .context("serving")?;
         tokio::time::timeout(Duration::from_secs(a.shutdown_wait), recorder.close())

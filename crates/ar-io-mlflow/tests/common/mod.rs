@@ -8,12 +8,14 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
 /// The CLI with MLflow, the devnet and a home directory, and no key or
-/// wallet from the caller's environment.
+/// wallet from the caller's environment. Anchors may take up to 300 s to
+/// be confirmed: a loaded CI machine is slower than the CLI's default wait.
 pub fn cli(mlflow: &str, devnet: &str, home: &std::path::Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ar-io-mlflow"));
     c.env("MLFLOW_TRACKING_URI", mlflow)
         .env("ARIO_MLFLOW_DEVNET", devnet)
         .env("ARIO_MLFLOW_HOME", home)
+        .env("ARIO_MLFLOW_WAIT", "300")
         .env("NO_COLOR", "1")
         .env_remove("ARIO_MLFLOW_SIGNING_KEY")
         .env_remove("ARIO_MLFLOW_ARWEAVE_WALLET");

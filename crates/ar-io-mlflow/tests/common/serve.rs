@@ -31,9 +31,16 @@ pub fn code(out: &Output) -> Option<i32> {
     out.status.code()
 }
 
-/// Polls `cond` until it holds (bounded); the last value explains a failure.
+/// Polls `cond` until it holds (bounded by `ARIO_TEST_EVENTUALLY_SECS`,
+/// default 300 s: longer than serve's retry backoff can reach, since a slow
+/// machine may push an event through several retries); the last value
+/// explains a failure.
 pub fn eventually<T: std::fmt::Debug>(what: &str, mut cond: impl FnMut() -> (bool, T)) -> T {
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let secs = std::env::var("ARIO_TEST_EVENTUALLY_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         let (ok, last) = cond();
         if ok {

@@ -192,6 +192,7 @@ pub(crate) fn run(a: &Args) -> anyhow::Result<u8> {
 
 async fn serve_http(a: &Args, shared: Arc<Shared>) -> anyhow::Result<()> {
     let app = http::router(shared.clone());
+    let stop = shutdown_signal();
     let handle: axum_server::Handle<SocketAddr> = axum_server::Handle::new();
     let h = handle.clone();
     let scheme = if a.tls_cert.is_some() {
@@ -211,7 +212,7 @@ async fn serve_http(a: &Args, shared: Arc<Shared>) -> anyhow::Result<()> {
     });
     let h = handle.clone();
     tokio::spawn(async move {
-        shutdown_signal().await;
+        stop.await;
         h.graceful_shutdown(Some(Duration::from_secs(10)));
     });
     let service = app.into_make_service();
