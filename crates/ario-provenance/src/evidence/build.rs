@@ -95,6 +95,14 @@ impl Anchorer {
             .checks
             .as_ref()
             .and_then(|c| c.ario_attestation.attestation.as_ref());
+        // The recorded answer is checked offline against JCS(envelope); it
+        // is recorded only when that is what the gateway served (producers
+        // upload JCS), so a bundle never fails a check the live one passed.
+        let served_jcs =
+            ario_envelope::jcs::canonicalize(&envelope).is_ok_and(|b| b == fetched.bytes);
+        let recorded = attestation
+            .and_then(|a| a.evidence.as_ref())
+            .filter(|_| served_jcs);
         Ok(json!({
             "stage": s.stage.stage_name(),
             "event_type": s.stage.wire_name(),
@@ -105,7 +113,7 @@ impl Anchorer {
             "facts": facts,
             "gateway": {"url": fetched.gateway},
             "attestation": attestation,
-            "attestation_evidence": attestation.and_then(|a| a.evidence.as_ref()),
+            "attestation_evidence": recorded,
             "live_rows": s.rows,
         }))
     }
