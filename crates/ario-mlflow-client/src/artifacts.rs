@@ -146,7 +146,7 @@ fn store_err(uri: &str, e: &object_store::Error) -> MlflowError {
     }
 }
 
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> MlflowError + '_ {
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> MlflowError + '_ {
     move |source| MlflowError::Io {
         path: path.display().to_string(),
         source,
@@ -155,7 +155,7 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> MlflowError + '_ {
 
 impl MlflowClient {
     /// URL of one file in the proxied artifact service.
-    fn proxied_url(&self, base: &str, path: &str) -> String {
+    pub(crate) fn proxied_url(&self, base: &str, path: &str) -> String {
         self.url(&format!(
             "/api/2.0/mlflow-artifacts/artifacts/{}",
             encode_path(&join(base, path))
@@ -320,38 +320,6 @@ impl MlflowClient {
             .stream_artifact(root, path, &mut tokio::io::sink())
             .await?;
         Ok(hex::encode(digest))
-    }
-
-    /// The whole bytes of a small artifact (refuses more than `cap` bytes).
-    pub async fn read_artifact(
-        &self,
-        root: &ArtifactRoot,
-        path: &str,
-        cap: u64,
-    ) -> Result<Vec<u8>, MlflowError> {
-        check_relative(path)?;
-        match root {
-            ArtifactRoot::Proxied(base) => {
-                let url = self.proxied_url(base, path);
-                let resp = self.send(|| self.http.get(&url)).await?;
-                ario_http::read_capped(resp, cap)
-                    .await
-                    .map_err(|e| MlflowError::Unreachable {
-                        url,
-                        detail: e.to_string(),
-                    })
-            }
-            _ => {
-                let mut out = Vec::new();
-                let (n, _) = self.stream_artifact(root, path, &mut out).await?;
-                if n > cap {
-                    return Err(MlflowError::Decode(format!(
-                        "artifact {path} is larger than {cap} bytes"
-                    )));
-                }
-                Ok(out)
-            }
-        }
     }
 
     /// Downloads every file below `dir` into `dest` (created), streaming each one.

@@ -62,6 +62,15 @@ pub enum MlflowError {
     /// An artifact path tries to leave its root (`..`, absolute).
     #[error("unsafe artifact path {0:?}")]
     UnsafePath(String),
+    /// An artifact read whole is larger than the reader allows (reading
+    /// stopped at the cap).
+    #[error("artifact {path} is larger than {cap} bytes, the most read back")]
+    TooLarge {
+        /// The artifact path.
+        path: String,
+        /// The cap, in bytes.
+        cap: u64,
+    },
 }
 
 fn auth_hint(status: u16) -> &'static str {

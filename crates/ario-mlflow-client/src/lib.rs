@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod artifacts;
+mod capped;
 pub mod client;
 pub mod config;
 pub mod error;

@@ -351,3 +351,108 @@ async fn trace_each_writes_traces_mlflow_itself_can_open() {
         assert_eq!(t["tags"]["ario.decision_id"], json!(rc.decision_id));
     }
 }
+
+/// Uploads `n` look-alike checkpoints of `batch_seq` in `stream`: validly
+/// signed envelopes by another key, committing to payloads MLflow does not
+/// hold, tagged exactly as real checkpoints are. Anyone can do this.
+async fn look_alikes(
+    f: &common::Fixture,
+    m: &VerifiedModel,
+    stream: &str,
+    batch_seq: u64,
+    n: usize,
+) {
+    use ario_gateway::ans104::{Ed25519Signer, Tag, UnsignedItem};
+    use ario_gateway::turbo::{envelope_tags, TurboClient};
+    use ario_provenance::event::Subject;
+    use ario_provenance::layout::{ITEM_SUBJECT_ID, ITEM_SUBJECT_TYPE};
+    let key = ario_envelope::SigningKey::generate();
+    let subject = Subject::DecisionBatch {
+        stream_id: stream.to_owned(),
+        batch_seq,
+        name: m.name.clone(),
+        version: m.version.clone(),
+        model_run_id: m.run_id.clone(),
+    };
+    let turbo = TurboClient::new(common::gateway(&f.devnet.url()));
+    let wallet = Ed25519Signer::from_seed([7; 32]);
+    for i in 0..n {
+        let unsigned = json!({
+            "spec_version": "ario.mlflow/v1",
+            "event_id": uuid::Uuid::new_v4().to_string(),
+            "event_type": EventKind::DecisionCheckpoint.wire_name(),
+            "subject": subject.to_json(),
+            "payload_hash": ario_envelope::encoding::sha256_hex(format!("look-alike {i}").as_bytes()),
+            "previous_hash": "GENESIS",
+            "signed_at": "2026-12-02T12:00:00+00:00",
+            "public_key": key.public_key_hex(),
+        });
+        let envelope = ario_envelope::sign_envelope(&unsigned, &key).unwrap();
+        let extra = [
+            Tag::new(ITEM_SUBJECT_TYPE, subject.subject_type().wire_name()),
+            Tag::new(ITEM_SUBJECT_ID, subject.discovery_id()),
+        ];
+        let item = UnsignedItem {
+            data: ario_envelope::canonicalize(&envelope).unwrap(),
+            tags: envelope_tags(&envelope, "test", &extra),
+            target: None,
+            anchor: None,
+        }
+        .sign(&wallet)
+        .unwrap();
+        turbo.upload(&item).await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn look_alikes_past_the_discovery_cap_leave_a_batch_undetermined_not_failed() {
+    let Some(f) = common::fixture().await else {
+        return;
+    };
+    let p = &f.prov;
+    let m = model(&f).await;
+    let dir = tempfile::tempdir().unwrap();
+    let opts = RecorderOptions {
+        batch_size: 8,
+        max_batch_age: Duration::from_secs(3600),
+        dir: Some(dir.path().to_owned()),
+        ..Default::default()
+    };
+    let r = DecisionRecorder::open(&m, opts).await.unwrap();
+    // More look-alikes of batch 1 than discovery looks at reach the
+    // gateways before the real checkpoint does (GraphQL lists the oldest
+    // first; a verifier looks at 100, and asks for one more to know there
+    // are more).
+    look_alikes(&f, &m, &r.stream_id().to_string(), 1, 101).await;
+    let all = ids(&r
+        .record_many(&(0..24).map(decision).collect::<Vec<_>>())
+        .unwrap());
+    r.close().await.unwrap();
+    assert_eq!(r.stats().uploads, 3);
+    // Batch 0 is untouched.
+    assert_eq!(failures(p, &all[0]).await, (Status::Verified, vec![]));
+    // Batch 1's real checkpoint is past the cap: not failed, undetermined.
+    let v = p.verify_decision(&all[8]).await;
+    assert_eq!(
+        (v.status, v.failures.clone()),
+        (Status::Undetermined, vec![]),
+        "{v:#?}"
+    );
+    assert!(
+        v.rows
+            .iter()
+            .any(|r| r.detail.starts_with("anchors_capped:")),
+        "{:#?}",
+        v.rows
+    );
+    // Batch 2 links to batch 1, whose checkpoint is past the cap likewise.
+    let v = p.verify_decision(&all[16]).await;
+    assert_eq!(v.status, Status::Undetermined, "{v:#?}");
+    assert!(
+        v.rows
+            .iter()
+            .any(|r| r.detail.starts_with("anchors_capped:")),
+        "{:#?}",
+        v.rows
+    );
+}

@@ -2,6 +2,8 @@
 //! anchored checkpoint, finding a batch's checkpoint on the gateways, and
 //! the link to the checkpoint before it.
 
+use std::collections::BTreeMap;
+
 use ario_envelope::envelope::{verify_envelope, VerifyOptions, GENESIS};
 use ario_envelope::merkle::Hash;
 use ario_gateway::graphql::TxInfo;
@@ -18,8 +20,26 @@ use crate::layout::{
 use crate::verifier::Verifier;
 
 /// Most anchors of one batch looked at (more than one accepted is a fork;
-/// tags can be copied by anyone, so look past a few look-alikes).
-const MAX_CHECKPOINTS: usize = 100;
+/// tags can be copied by anyone, so look past a few look-alikes). Discovery
+/// asks for one more, so that a listing past the cap is known as such.
+pub(crate) const MAX_CHECKPOINTS: usize = 100;
+
+/// Whether a discovery listing went past [`MAX_CHECKPOINTS`] (some anchors
+/// were not looked at).
+pub(crate) fn capped(found: &[TxInfo]) -> bool {
+    found.len() > MAX_CHECKPOINTS
+}
+
+/// How far the anchor picked for a batch is known to be its checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pick {
+    /// By an accepted signer, with its payload in MLflow (or the only candidate).
+    Held,
+    /// By an accepted signer; MLflow holds another payload, or none.
+    Accepted,
+    /// By no accepted signer.
+    Other,
+}
 
 /// Largest batch file read back ([`crate::recorder::MAX_BATCH_SIZE`]
 /// records of a few hundred bytes, with room for metadata).
@@ -123,7 +143,7 @@ impl Verifier {
                     (ITEM_SUBJECT_TYPE, &[SubjectType::DecisionBatch.wire_name()]),
                     (ITEM_SUBJECT_ID, &[id.as_str()]),
                 ],
-                MAX_CHECKPOINTS,
+                MAX_CHECKPOINTS + 1,
             )
             .await
     }
@@ -201,6 +221,18 @@ impl Verifier {
                 format!("an anchor of batch {prev} could not be fetched"),
             );
         }
+        // Tags can be copied by anyone: past the cap, the predecessor may be
+        // among the anchors not looked at.
+        if capped(&found) {
+            return Check::not_run(
+                NotRunCause::AnchorsCapped,
+                format!(
+                    "anchors_capped: none of the first {} anchors tagged as batch {prev} of stream {} is the checkpoint this one names; more exist and were not looked at",
+                    found.len(),
+                    cp.stream_id
+                ),
+            );
+        }
         if seen.is_empty() {
             return Check::failed(
                 FailReason::CheckpointMissing,
@@ -224,9 +256,12 @@ impl Verifier {
     /// accepted signer whose payload MLflow holds; else the oldest by an
     /// accepted signer; else the oldest. (Others are judged by the history
     /// check: a second accepted checkpoint of the batch is a fork.)
-    pub(crate) async fn pick_checkpoint<'a>(&self, found: &'a [TxInfo]) -> Option<&'a TxInfo> {
+    pub(crate) async fn pick_checkpoint<'a>(
+        &self,
+        found: &'a [TxInfo],
+    ) -> Option<(&'a TxInfo, Pick)> {
         if found.len() <= 1 {
-            return found.first();
+            return found.first().map(|t| (t, Pick::Held));
         }
         let mut accepted = Vec::new();
         for t in found {
@@ -234,21 +269,31 @@ impl Verifier {
                 accepted.push((t, env));
             }
         }
+        // Look-alikes name the same subject: read each subject's payload once.
+        let mut held: BTreeMap<String, Option<String>> = BTreeMap::new();
         for (t, env) in &accepted {
             let Ok(subject) = crate::event::Subject::from_json(env.get("subject")) else {
                 continue;
             };
-            let stored = self
-                .locate_payload(EventKind::DecisionCheckpoint, &subject, "", None)
-                .await;
-            if let Ok(bytes) = stored {
-                let h = ario_envelope::encoding::sha256_hex(&bytes);
-                if Some(h.as_str()) == env.get("payload_hash").and_then(Value::as_str) {
-                    return Some(t);
-                }
+            let key = subject.to_json().to_string();
+            if !held.contains_key(&key) {
+                let stored = self
+                    .locate_payload(EventKind::DecisionCheckpoint, &subject, "", None)
+                    .await
+                    .ok()
+                    .map(|b| ario_envelope::encoding::sha256_hex(&b));
+                held.insert(key.clone(), stored);
+            }
+            let hash = held.get(&key).cloned().flatten();
+            if hash.is_some() && hash.as_deref() == env.get("payload_hash").and_then(Value::as_str)
+            {
+                return Some((t, Pick::Held));
             }
         }
-        accepted.first().map(|(t, _)| *t).or(found.first())
+        match accepted.first() {
+            Some((t, _)) => Some((t, Pick::Accepted)),
+            None => found.first().map(|t| (t, Pick::Other)),
+        }
     }
 
     /// A candidate anchor of a checkpoint: validly signed, of our event

@@ -148,6 +148,11 @@ pub enum NotRunCause {
     HistoryUnavailable,
     /// The event happens many times per subject: no history to compare.
     HistoryNotApplicable,
+    /// The stored file is larger than a verifier reads back.
+    ArtifactTooLarge,
+    /// More anchors claim the subject than are looked at, and none of
+    /// those looked at settles the check.
+    AnchorsCapped,
 }
 
 impl NotRunCause {
@@ -170,6 +175,8 @@ impl NotRunCause {
             NotRunCause::AttestationIncomplete => "attestation_incomplete",
             NotRunCause::HistoryUnavailable => "history_unavailable",
             NotRunCause::HistoryNotApplicable => "history_not_applicable",
+            NotRunCause::ArtifactTooLarge => "artifact_too_large",
+            NotRunCause::AnchorsCapped => "anchors_capped",
         }
     }
 }

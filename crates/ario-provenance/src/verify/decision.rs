@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::batch::CheckedBatch;
+use super::batch::{capped, CheckedBatch, Pick};
 use super::check::{Check, CheckOutcome, FailReason, NotRunCause};
 use super::verdict::{Outcome, Row, Status};
 use super::{Expect, TargetKind, Verification};
@@ -148,7 +148,7 @@ impl Verifier {
                 return BatchState::alone(v);
             }
         };
-        let Some(first) = self.pick_checkpoint(&found).await else {
+        let Some((first, pick)) = self.pick_checkpoint(&found).await else {
             let why = format!(
                 "no checkpoint of batch {} of stream {} found on the gateways. Not anchored (yet).",
                 id.batch_seq, id.stream_id
@@ -159,6 +159,29 @@ impl Verifier {
                 why,
             ));
         };
+        // Look-alikes fill the listing: the real checkpoint may be past it.
+        // A checkpoint a trust policy accepts is checked as found (so
+        // tampering with its payload still fails); without a policy, any
+        // valid signature is "accepted", so only a held payload settles it.
+        let settled = match pick {
+            Pick::Held => true,
+            Pick::Accepted => self.trust().is_some(),
+            Pick::Other => false,
+        };
+        if capped(&found) && !settled {
+            let why = format!(
+                "anchors_capped: none of the first {} anchors tagged as batch {} of stream {} settles which is its checkpoint; more exist and were not looked at",
+                found.len(),
+                id.batch_seq,
+                id.stream_id
+            );
+            let mut v = Verification::not_anchored(TargetKind::Decision, target, why);
+            v.status = Status::Undetermined;
+            if let Some(r) = v.rows.first_mut() {
+                r.outcome = Outcome::Undetermined;
+            }
+            return BatchState::alone(v);
+        }
         let expect = Expect::Batch(id.stream_id.to_string(), id.batch_seq);
         let checkpoint = self
             .verify_tx(TargetKind::Decision, &target, &first.id, &expect)

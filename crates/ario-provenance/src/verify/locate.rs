@@ -17,15 +17,19 @@ const MAX_PAYLOAD_BYTES: u64 = 16 * 1024 * 1024;
 /// The payload bytes, or the check that says why there are none.
 pub(crate) type Located = Result<Vec<u8>, Check>;
 
-/// An MLflow error as a check result: an unreachable server or a refusal by
-/// its authentication leaves the question open; any other answer (not found,
-/// or an error in place of the bytes) means the thing is not there.
+/// An MLflow error as a check result: an unreachable server, a refusal by
+/// its authentication or a file too large to read back leaves the question
+/// open; any other answer (not found, or an error in place of the bytes)
+/// means the thing is not there.
 pub(crate) fn mlflow_check(e: &MlflowError, what: &str, missing: FailReason) -> Check {
     let message = format!("{what}: {e}");
     if matches!(e, MlflowError::Unreachable { .. }) {
         Check::not_run(NotRunCause::MlflowUnreachable, message)
     } else if matches!(e, MlflowError::Unauthorized { .. }) {
         Check::not_run(NotRunCause::MlflowRefused, message)
+    } else if matches!(e, MlflowError::TooLarge { .. }) {
+        // There, but not read: the question stays open.
+        Check::not_run(NotRunCause::ArtifactTooLarge, message)
     } else {
         Check::failed(missing, message)
     }
