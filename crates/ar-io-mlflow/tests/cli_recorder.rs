@@ -74,10 +74,16 @@ fn a_python_service_records_through_the_sidecar_and_nothing_acknowledged_is_lost
     let (child, url) = spawn_serving(sidecar(), "recording decisions");
     let mut child = Running(child);
     let last = receipts[119]["decision_id"].as_str().unwrap();
-    let proof = client(server, &["--url", &url, "--proof", last]);
+    let proof = client(server, &["--url", &url, "--proof", last, "--anchored"]);
     assert_eq!(proof["proof"]["state"], "ready", "{proof}");
     assert_eq!(proof["proof"]["leaf_hash"], receipts[119]["leaf_hash"]);
     assert_eq!(proof["proof"]["leaf_count"], 20);
+    assert!(proof["proof"]["checkpoint_tx_id"].is_string(), "{proof}");
+    // A batch the killed sidecar checkpointed: its transaction is found too.
+    let first = receipts[0]["decision_id"].as_str().unwrap();
+    let proof = client(server, &["--url", &url, "--proof", first, "--anchored"]);
+    assert_eq!(proof["proof"]["state"], "ready", "{proof}");
+    assert!(proof["proof"]["checkpoint_tx_id"].is_string(), "{proof}");
     assert_eq!(sigterm(&mut child), Some(0), "graceful shutdown");
 
     let ids: Vec<&str> = receipts

@@ -17,9 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::journal::{Journal, Marker};
 use super::{Inner, RecorderError};
 use crate::anchorer::Anchorer;
-use crate::checkpoint::{
-    leaf_of, BatchFile, BatchModel, CheckpointPayload, DecisionId, InclusionProof, StreamId,
-};
+use crate::checkpoint::{leaf_of, BatchFile, BatchModel, CheckpointPayload, StreamId};
 use crate::error::ProvenanceError;
 use crate::event::{EventKind, Subject};
 use crate::layout::{artifact_path, batch_folder, ArtifactFile};
@@ -64,18 +62,6 @@ impl Closed {
     }
 }
 
-/// Where a decision's proof stands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum ProofState {
-    /// Recorded; its batch is not checkpointed yet.
-    Pending,
-    /// Checkpointed: the proof.
-    Ready(InclusionProof),
-    /// Not a decision of this recorder.
-    Unknown,
-}
-
 /// What the recorder has done so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Stats {
@@ -89,12 +75,12 @@ pub struct Stats {
     pub upload_failures: u64,
 }
 
-struct BatchInfo {
-    leaves: Arc<Vec<Hash>>,
-    tx_id: Option<String>,
+pub(super) struct BatchInfo {
+    pub(super) leaves: Arc<Vec<Hash>>,
+    pub(super) tx_id: Option<String>,
 }
 
-struct State {
+pub(super) struct State {
     chain_head: String,
     /// Checkpoints signed and stored but not uploaded yet, oldest first:
     /// uploaded in batch order, so no batch reaches Arweave before the one
@@ -103,15 +89,15 @@ struct State {
     /// When to try the oldest undelivered upload again.
     retry_at: Option<std::time::Instant>,
     backoff: Duration,
-    batches: BTreeMap<u64, BatchInfo>,
+    pub(super) batches: BTreeMap<u64, BatchInfo>,
     stats: Stats,
     root: Option<ArtifactRoot>,
 }
 
 /// Turns closed batches into checkpoints.
 pub(crate) struct Closer {
-    anchorer: Anchorer,
-    journal: Journal,
+    pub(super) anchorer: Anchorer,
+    pub(super) journal: Journal,
     stream: StreamId,
     model: BatchModel,
     state: Mutex<State>,
@@ -178,7 +164,7 @@ impl Closer {
         Ok(())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -342,34 +328,6 @@ impl Closer {
     fn owed_due(&self) -> bool {
         let s = self.lock();
         !s.undelivered.is_empty() && s.retry_at.is_none_or(|t| std::time::Instant::now() >= t)
-    }
-
-    /// The proof of a decision in a batch that is no longer open.
-    pub(crate) fn proof(&self, id: &DecisionId) -> Result<ProofState, RecorderError> {
-        let cached = self
-            .lock()
-            .batches
-            .get(&id.batch_seq)
-            .map(|b| (b.leaves.clone(), b.tx_id.clone()));
-        let (leaves, tx) = match cached {
-            Some(c) => c,
-            None => {
-                if self.journal.marker(id.batch_seq)?.is_none() {
-                    let exists = self.journal.read_segment(id.batch_seq).is_ok();
-                    return Ok(if exists {
-                        ProofState::Pending
-                    } else {
-                        ProofState::Unknown
-                    });
-                }
-                let records = self.journal.read_segment(id.batch_seq)?;
-                (Arc::new(records.iter().map(|r| leaf_of(r)).collect()), None)
-            }
-        };
-        Ok(match InclusionProof::build(id, &leaves, tx) {
-            Ok(p) => ProofState::Ready(p),
-            Err(_) => ProofState::Unknown,
-        })
     }
 }
 

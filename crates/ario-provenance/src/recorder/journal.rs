@@ -79,9 +79,6 @@ fn segment_seq(name: &str) -> Option<u64> {
         .ok()
 }
 
-/// How long opening waits for a journal lock that is held.
-const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
-
 impl Journal {
     /// Opens (or creates) the journal of `model` in `dir`; refuses a
     /// directory that belongs to another model version.
@@ -97,23 +94,14 @@ impl Journal {
             .write(true)
             .open(&lock_path)
             .map_err(io(&lock_path))?;
-        // A lock released a moment ago can still be held briefly by a copy
-        // of its descriptor (a process this program forks keeps one until it
-        // execs): wait that out, bounded, before calling the directory busy.
-        let deadline = std::time::Instant::now() + LOCK_WAIT;
-        loop {
-            match lock.try_lock() {
-                Ok(()) => break,
-                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    return Err(RecorderError::Busy {
-                        dir: dir.to_owned(),
-                    })
-                }
-                Err(std::fs::TryLockError::Error(e)) => return Err(io(&lock_path)(e)),
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(RecorderError::Busy {
+                    dir: dir.to_owned(),
+                })
             }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(&lock_path)(e)),
         }
         let j = Journal {
             dir: dir.to_owned(),

@@ -12,9 +12,11 @@
 //! checkpoints every batch left open.
 
 mod adopt;
+mod clock;
 mod close;
 mod error;
 mod journal;
+mod proof;
 mod receipt;
 mod trace;
 
@@ -33,8 +35,9 @@ use crate::payload;
 use close::{Closed, Closer, Job};
 use journal::Journal;
 
-pub use close::{ProofState, Stats};
+pub use close::Stats;
 pub use error::RecorderError;
+pub use proof::ProofState;
 pub use receipt::{DecisionInput, DecisionReceipt};
 
 /// Default decisions per batch: a batch file of about 2.5 MiB.
@@ -44,6 +47,8 @@ pub const DEFAULT_BATCH_SIZE: usize = 8192;
 pub const MAX_BATCH_SIZE: usize = 100_000;
 /// Deepest nesting of a decision's metadata.
 pub const MAX_METADATA_DEPTH: usize = 100;
+/// How long opening waits for a journal another recorder holds.
+const LOCK_WAIT: Duration = Duration::from_secs(2);
 /// Default longest time a batch stays open.
 pub const DEFAULT_MAX_BATCH_AGE: Duration = Duration::from_millis(1000);
 
@@ -110,23 +115,6 @@ impl std::fmt::Debug for DecisionRecorder {
     }
 }
 
-/// `2026-12-02T08:00:00.123456Z` (fields written directly: this is on the
-/// hot path, and a format string is parsed on every call).
-fn now() -> String {
-    use chrono::{Datelike as _, Timelike as _};
-    let t = chrono::Utc::now();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.timestamp_subsec_micros().min(999_999)
-    )
-}
-
 impl DecisionRecorder {
     /// Opens the recorder of `model`: reopens its journal (checkpointing
     /// every batch a previous process left open) and starts the background
@@ -155,7 +143,18 @@ impl DecisionRecorder {
         });
         // The directory's own record of the model wins: a batch staged again
         // after a crash then commits to the same bytes, however reopened.
-        let (journal, stream, bm, recovery) = Journal::open(&dir, &bm)?;
+        // A lock released a moment ago can still be held briefly by a copy
+        // of its descriptor (a process this program forks keeps one until it
+        // execs): wait that out, bounded, before calling the directory busy.
+        let deadline = Instant::now() + LOCK_WAIT;
+        let (journal, stream, bm, recovery) = loop {
+            match Journal::open(&dir, &bm) {
+                Err(RecorderError::Busy { .. }) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                other => break other?,
+            }
+        };
         let recovery = adopt::after_adopting(model.anchorer.outbox(), &journal, &stream, recovery)?;
         let tracer = match (&model.experiment_id, opts.trace_each) {
             (Some(exp), true) => Some(trace::Tracer {
@@ -323,7 +322,7 @@ impl Inner {
             let mut pending = Vec::new();
             // One clock reading per write, taken under the lock, so
             // `decided_at` never decreases along the journal.
-            let at = now();
+            let at = clock::now();
             for mut f in rest.by_ref().take(room) {
                 f.decided_at.clone_from(&at);
                 let id = DecisionId {
@@ -431,18 +430,5 @@ impl Inner {
                 tracing::warn!(error = %e, "could not flush the open journal segment");
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_clock_reads_like_rfc3339_with_microseconds() {
-        let t = super::now();
-        assert_eq!(t.len(), 27, "{t}");
-        let parsed = chrono::DateTime::parse_from_rfc3339(&t);
-        let off =
-            parsed.map(|d| (chrono::Utc::now() - d.with_timezone(&chrono::Utc)).num_seconds());
-        assert!(matches!(off, Ok(0..=5)), "{t}: {off:?}");
     }
 }
