@@ -59,7 +59,9 @@ pub fn screenshot(
 }
 
 fn run(chromium: &Path, html: &Path, png: &Path, width: u32, height: u32) -> Result<Shot, String> {
-    let profile = std::env::temp_dir().join(format!("ario-chromium-{}", std::process::id()));
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let profile = std::env::temp_dir().join(format!("ario-chromium-{}-{n}", std::process::id()));
     let html = html
         .canonicalize()
         .map_err(|e| format!("{}: {e}", html.display()))?;
@@ -94,7 +96,8 @@ fn run(chromium: &Path, html: &Path, png: &Path, width: u32, height: u32) -> Res
         match child.try_wait() {
             Ok(Some(status)) => break Some(status),
             Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
-            _ => {
+            Err(e) => return Err(format!("waiting for chromium: {e}")),
+            Ok(None) => {
                 let _ = Command::new("kill")
                     .args(["-KILL", "--", &format!("-{}", child.id())])
                     .output();

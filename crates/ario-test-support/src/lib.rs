@@ -206,13 +206,22 @@ pub(crate) fn free_port() -> Option<u16> {
         .map(|a| a.port())
 }
 
-/// A minimal HTTP GET on loopback (no client dependency for a readiness probe).
-fn get(port: u16, path: &str) -> Option<(u16, String)> {
+/// A minimal HTTP GET on loopback (no client dependency for a readiness
+/// probe), with a basic-auth login when given.
+fn get(port: u16, path: &str, login: Option<&Credentials>) -> Option<(u16, String)> {
+    use base64::Engine as _;
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let auth = login
+        .map(|c| {
+            let token = base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{}", c.username, c.password));
+            format!("Authorization: Basic {token}\r\n")
+        })
+        .unwrap_or_default();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}Connection: close\r\n\r\n"
     )
     .ok()?;
     let mut text = String::new();
@@ -374,8 +383,8 @@ fn start_once(py: &std::path::Path, auth: bool) -> Result<MlflowServer, StartFai
     let version = loop {
         // Healthy, and able to say its version (tests branch on it, so an
         // answer lost to a slow machine must not read as "no version").
-        if let Some((200, _)) = get(port, "/health") {
-            match get(port, "/version") {
+        if let Some((200, _)) = get(port, "/health", None) {
+            match get(port, "/version", credentials.as_ref()) {
                 Some((200, v)) if v.trim().starts_with(|c: char| c.is_ascii_digit()) => {
                     break v.trim().to_owned()
                 }

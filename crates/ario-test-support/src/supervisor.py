@@ -1,6 +1,6 @@
 # Supervises one MLflow test server (see the crate docs): starts it in its
 # own session, prints its pid, and ends its whole group when stdin closes.
-import os, shutil, signal, subprocess, sys, threading
+import os, shutil, signal, subprocess, sys, threading, time
 argv = sys.argv[1:]
 env = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false", MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true",
            MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS="true",  # webhook tests target a closed loopback port only
@@ -34,6 +34,25 @@ finally:
             p.wait(timeout=15)
         except Exception:
             pass
+    # The leader exits first; its workers may still be writing. Wait for the
+    # whole group to be gone (bounded) before removing what they write to.
+    def group_alive():
+        try:
+            os.killpg(p.pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+    deadline = time.monotonic() + 15
+    while group_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if group_alive():
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except Exception:
+            pass
+        time.sleep(0.5)
     # The store and artifacts go with the server (every test binary starts
     # one, twice per CI run): the disk, not the time, is what CI runs out of.
     # A server that died on its own keeps its directory (and log) above.
