@@ -96,7 +96,10 @@ fn run(chromium: &Path, html: &Path, png: &Path, width: u32, height: u32) -> Res
         match child.try_wait() {
             Ok(Some(status)) => break Some(status),
             Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
-            Err(e) => return Err(format!("waiting for chromium: {e}")),
+            Err(e) => {
+                let _ = child.kill();
+                return Err(format!("waiting for chromium: {e}"));
+            }
             Ok(None) => {
                 let _ = Command::new("kill")
                     .args(["-KILL", "--", &format!("-{}", child.id())])

@@ -393,9 +393,11 @@ fn start_once(py: &std::path::Path, auth: bool) -> Result<MlflowServer, StartFai
         }
         // The supervisor exits as soon as the server does.
         if let Ok(Some(status)) = child.try_wait() {
+            let text = log();
+            // Its supervisor kept the directory for this log; nothing else will.
+            let _ = std::fs::remove_dir_all(&dir);
             return Err(StartFailure::Exited(format!(
-                "mlflow server exited ({status}):\n{}",
-                log()
+                "mlflow server exited ({status}):\n{text}"
             )));
         }
         if Instant::now() > deadline {
