@@ -126,4 +126,101 @@ fn a_python_service_records_through_the_sidecar_and_nothing_acknowledged_is_lost
         text.contains("Decision Included") && text.contains("Result: verified"),
         "{text}"
     );
+    decision_evidence_checks(&cmd, &home, ids[7]);
+}
+
+/// `verify decision ID --evidence F` writes what `proof verify --decision F`
+/// re-checks with MLflow and the gateways out of reach; a changed record,
+/// path, payload or envelope fails it.
+fn decision_evidence_checks(
+    cmd: &dyn Fn() -> std::process::Command,
+    home: &std::path::Path,
+    id: &str,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("decision.json");
+    let out = cmd()
+        .args(["verify", "decision", id, "--evidence"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    ok(out);
+    let closed = format!("http://{}", ario_test_support::closed_addr());
+    let offline = |f: &std::path::Path| {
+        let out = cli(&closed, &closed, home)
+            .args(["proof", "verify", "--format", "json", "--decision"])
+            .arg(f)
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), report)
+    };
+    let (code, report) = offline(&file);
+    assert_eq!(
+        (code, &report["status"]),
+        (Some(0), &Value::from("verified")),
+        "{report:#}"
+    );
+    let text = String::from_utf8_lossy(
+        &cli(&closed, &closed, home)
+            .args(["proof", "verify", "--decision"])
+            .arg(&file)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .into_owned();
+    assert!(
+        text.contains("Not shown offline") && text.contains("Result: verified"),
+        "{text}"
+    );
+
+    let original: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let cases: Vec<(&str, &str, Value)> = vec![
+        (
+            "/record/output_hash",
+            "Decision Record",
+            Value::from("0".repeat(64)),
+        ),
+        (
+            "/proof/audit_path/0",
+            "Decision Included",
+            Value::from("1".repeat(64)),
+        ),
+        ("/proof/leaf_index", "Decision Record", Value::from(0)),
+        (
+            "/checkpoint/payload_hex",
+            "Payload Bound",
+            Value::from("7b7d"),
+        ),
+        (
+            "/checkpoint/envelope/signed_at",
+            "Signature Confirmed",
+            Value::from("2020-01-01T00:00:00+00:00"),
+        ),
+        (
+            "/decision_id",
+            "Checkpoint Subject",
+            Value::from("0000000000000000-0-7"),
+        ),
+    ];
+    for (pointer, label, value) in cases {
+        let mut v = original.clone();
+        *v.pointer_mut(pointer).unwrap() = value;
+        let f = dir.path().join("tampered.json");
+        std::fs::write(&f, v.to_string()).unwrap();
+        let (code, report) = offline(&f);
+        assert_eq!(code, Some(1), "{pointer}: {report:#}");
+        let failed: Vec<&str> = report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["outcome"] == "fail")
+            .map(|r| r["label"].as_str().unwrap())
+            .collect();
+        assert!(
+            failed.contains(&label),
+            "{pointer} fails {label}: {failed:?}"
+        );
+    }
 }

@@ -22,7 +22,7 @@ pub(crate) enum ProofCommand {
 
 /// Arguments of `proof verify`.
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("what").required(true).args(["envelope", "bundle"])))]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["envelope", "bundle", "decision"])))]
 pub(crate) struct VerifyArgs {
     /// The envelope file (JSON, as fetched from `/raw/<tx>`).
     #[arg(long)]
@@ -34,6 +34,10 @@ pub(crate) struct VerifyArgs {
     /// offline, with no MLflow and no network.
     #[arg(long, conflicts_with = "envelope")]
     bundle: Option<PathBuf>,
+    /// A decision's evidence (`verify decision ID --evidence F`): its
+    /// record, proof and checkpoint re-checked offline.
+    #[arg(long, conflicts_with_all = ["envelope", "bundle"])]
+    decision: Option<PathBuf>,
     /// Accept envelopes minted before `spec_version` existed.
     #[arg(long)]
     allow_legacy: bool,
@@ -94,8 +98,11 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<u8> {
     if let Some(b) = &args.bundle {
         return verify_bundle(b, args);
     }
+    if let Some(d) = &args.decision {
+        return verify_decision_evidence(d, args);
+    }
     let Some(envelope_path) = &args.envelope else {
-        anyhow::bail!("pass --envelope or --bundle");
+        anyhow::bail!("pass --envelope, --bundle or --decision");
     };
     let envelope = std::fs::read(envelope_path)
         .with_context(|| format!("reading {}", envelope_path.display()))?;
@@ -183,11 +190,40 @@ fn print_text(
     );
 }
 
+/// Reads a JSON document given on the command line.
+fn read_json(path: &std::path::Path) -> anyhow::Result<serde_json::Value> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    ario_envelope::json::parse(&bytes)
+        .map_err(|e| anyhow::anyhow!("{} is not a JSON document: {e}", path.display()))
+}
+
+/// `proof verify --decision F`: one decision's panel, offline.
+fn verify_decision_evidence(path: &std::path::Path, args: &VerifyArgs) -> anyhow::Result<u8> {
+    let ev = read_json(path)?;
+    let report =
+        ario_provenance::evidence::check_decision_evidence(&ev, args.trust.policy()?.as_ref());
+    let code = report.status.exit_code();
+    if args.format == Format::Json {
+        print_json(&report)?;
+        return Ok(code);
+    }
+    println!(
+        "Decision evidence {} ({}) — checkpoint tx {}",
+        path.display(),
+        report.detail,
+        report.tx_id.as_deref().unwrap_or("none")
+    );
+    print!("{}", super::common::panel(&report.rows));
+    println!(
+        "Not shown offline: that the checkpoint is on Arweave, the only one of its batch, and linked to the one before (`verify decision` shows these live)."
+    );
+    println!("Result: {}", super::common::status_word(report.status));
+    Ok(code)
+}
+
 /// `proof verify --bundle F`: the wrapper, then each stage's panel.
 fn verify_bundle(path: &std::path::Path, args: &VerifyArgs) -> anyhow::Result<u8> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let bundle = ario_envelope::json::parse(&bytes)
-        .map_err(|e| anyhow::anyhow!("{} is not a JSON document: {e}", path.display()))?;
+    let bundle = read_json(path)?;
     let report = ario_provenance::evidence::check_bundle(&bundle, args.trust.policy()?.as_ref());
     let code = report.status.exit_code();
     if args.format == Format::Json {

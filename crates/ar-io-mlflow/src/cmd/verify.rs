@@ -1,5 +1,6 @@
 //! `verify run | model | trace | dataset | decision`.
 
+use anyhow::Context as _;
 use ario_provenance::checkpoint::DecisionId;
 use ario_provenance::verify::decision::DecisionVerification;
 use ario_provenance::{ProvenanceError, Status, Verification};
@@ -37,6 +38,10 @@ pub(crate) enum VerifyCommand {
         /// Decision ids.
         #[arg(required = true)]
         decision_ids: Vec<String>,
+        /// Also write the decision's evidence here (one id; only when it
+        /// verifies): checkable offline with `proof verify --decision`.
+        #[arg(long)]
+        evidence: Option<std::path::PathBuf>,
         #[command(flatten)]
         common: Common,
     },
@@ -82,8 +87,13 @@ pub(crate) fn run(cmd: &VerifyCommand) -> anyhow::Result<u8> {
         | VerifyCommand::Dataset { common, .. }
         | VerifyCommand::Decision { common, .. } => common,
     };
-    if let VerifyCommand::Decision { decision_ids, .. } = cmd {
-        return decisions(decision_ids, common);
+    if let VerifyCommand::Decision {
+        decision_ids,
+        evidence,
+        ..
+    } = cmd
+    {
+        return decisions(decision_ids, evidence.as_deref(), common);
     }
     let wb = !common.no_write_back;
     block_on(async {
@@ -112,12 +122,19 @@ pub(crate) fn run(cmd: &VerifyCommand) -> anyhow::Result<u8> {
 
 /// `verify decision ID...`: one panel per decision; the exit code of the
 /// worst outcome (failed, then not anchored, then undetermined).
-fn decisions(ids: &[String], common: &Common) -> anyhow::Result<u8> {
+fn decisions(
+    ids: &[String],
+    evidence: Option<&std::path::Path>,
+    common: &Common,
+) -> anyhow::Result<u8> {
     let parsed: Vec<DecisionId> = ids
         .iter()
         .map(|s| s.parse::<DecisionId>())
         .collect::<Result<_, _>>()
         .map_err(ProvenanceError::from)?;
+    if evidence.is_some() && parsed.len() != 1 {
+        anyhow::bail!("--evidence takes exactly one decision id");
+    }
     block_on(async {
         let prov = verifier(&common.trust)?;
         let all = prov.verify_decisions(&parsed).await;
@@ -137,6 +154,17 @@ fn decisions(ids: &[String], common: &Common) -> anyhow::Result<u8> {
             .map(|d| d.status)
             .max_by_key(|s| severity(*s))
             .unwrap_or(Status::Undetermined);
+        if let (Some(path), [id], Status::Verified) = (evidence, parsed.as_slice(), worst) {
+            let ev = prov.decision_evidence(id).await?;
+            let bytes = serde_json::to_vec_pretty(&ev).context("encoding the evidence")?;
+            std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("decision evidence written to {}", path.display());
+        } else if let Some(path) = evidence {
+            eprintln!(
+                "no evidence written to {}: the decision did not verify",
+                path.display()
+            );
+        }
         Ok(worst.exit_code())
     })
 }

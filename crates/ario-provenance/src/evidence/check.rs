@@ -48,7 +48,12 @@ pub struct BundleReport {
     pub status: Status,
 }
 
-fn pass_fail(label: &str, ok: bool, yes: impl Into<String>, no: impl Into<String>) -> Row {
+pub(super) fn pass_fail(
+    label: &str,
+    ok: bool,
+    yes: impl Into<String>,
+    no: impl Into<String>,
+) -> Row {
     if ok {
         row(label, Outcome::Pass, yes, true)
     } else {
@@ -56,7 +61,7 @@ fn pass_fail(label: &str, ok: bool, yes: impl Into<String>, no: impl Into<String
     }
 }
 
-fn s<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
+pub(super) fn s<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
     v.get(k).and_then(Value::as_str)
 }
 
@@ -409,7 +414,7 @@ fn files_row(payload: Option<&[u8]>, body: &Value) -> Row {
     )
 }
 
-fn trust_row(envelope: &Value, trust: Option<&TrustPolicy>) -> Row {
+pub(super) fn trust_row(envelope: &Value, trust: Option<&TrustPolicy>) -> Row {
     const LABEL: &str = "Signer Trusted";
     let Some(policy) = trust else {
         return row(

@@ -8,10 +8,12 @@
 mod attestation;
 mod build;
 mod check;
+mod decision;
 
 use serde_json::{json, Value};
 
 pub use check::{check_bundle, BundleReport, StageReport, FROM_BUNDLE};
+pub use decision::{check_decision_evidence, DECISION_EVIDENCE_FORMAT};
 
 /// The wrapper's `spec_version`.
 pub const SPEC_VERSION: &str = "ario.evidence/v1";
