@@ -134,6 +134,32 @@ pub fn check_bundle(bundle: &Value, trust: Option<&TrustPolicy>) -> BundleReport
     }
 }
 
+/// An envelope's signature, and its binding to the payload bytes carried
+/// beside it.
+pub(super) fn envelope_rows(envelope: &Value, payload: Option<&[u8]>) -> [Row; 2] {
+    let verdict = verify_envelope(
+        envelope,
+        VerifyOptions {
+            payload_bytes: payload,
+            allow_legacy: false,
+        },
+    );
+    [
+        pass_fail(
+            "Signature Confirmed",
+            verdict.signature_ok,
+            "signature valid",
+            format!("the envelope does not verify: {:?}", verdict.reasons),
+        ),
+        pass_fail(
+            "Payload Bound",
+            verdict.payload_hash_ok == Some(true),
+            "the bundled payload bytes hash to payload_hash",
+            "the bundled payload bytes are not what the envelope commits to",
+        ),
+    ]
+}
+
 /// The stage's bytes against the digest the signed body lists for it.
 fn digest_row(st: &Value, listed: Option<&str>) -> Row {
     let now = ario_envelope::jcs::canonicalize(st)
@@ -167,25 +193,7 @@ fn check_stage(
             true,
         ));
     }
-    let verdict = verify_envelope(
-        &envelope,
-        VerifyOptions {
-            payload_bytes: payload.as_deref(),
-            allow_legacy: false,
-        },
-    );
-    rows.push(pass_fail(
-        "Signature Confirmed",
-        verdict.signature_ok,
-        "signature valid",
-        format!("the envelope does not verify: {:?}", verdict.reasons),
-    ));
-    rows.push(pass_fail(
-        "Payload Bound",
-        verdict.payload_hash_ok == Some(true),
-        "the bundled payload bytes hash to payload_hash",
-        "the bundled payload bytes are not what the envelope commits to",
-    ));
+    rows.extend(envelope_rows(&envelope, payload.as_deref()));
     rows.push(subject_row(kind, &envelope, body, st));
     rows.push(rederive_row(kind, payload.as_deref(), st));
     if let Some(r) = chain_row(kind, &envelope, txs) {

@@ -6,13 +6,12 @@
 
 use serde_json::{json, Value};
 
-use super::check::{pass_fail, s, trust_row, StageReport};
+use super::check::{envelope_rows, pass_fail, s, trust_row, StageReport};
 use crate::checkpoint::{leaf_of, CheckpointPayload, DecisionId, InclusionProof};
 use crate::error::ProvenanceError;
 use crate::event::{EventKind, Subject};
 use crate::verifier::Verifier;
 use crate::verify::verdict::{row, status_of_rows, Outcome, Row, Status};
-use ario_envelope::envelope::{verify_envelope, VerifyOptions};
 
 /// The evidence's `format`.
 pub const DECISION_EVIDENCE_FORMAT: &str = "ario.mlflow.decision-evidence/v1";
@@ -94,28 +93,7 @@ pub fn check_decision_evidence(
         format!("{DECISION_EVIDENCE_FORMAT} about decision {id_text}"),
         "not decision evidence, or no readable decision id",
     )];
-    let verdict = verify_envelope(
-        &envelope,
-        VerifyOptions {
-            payload_bytes: payload.as_deref(),
-            allow_legacy: false,
-        },
-    );
-    rows.push(pass_fail(
-        "Signature Confirmed",
-        verdict.signature_ok,
-        "signature valid",
-        format!(
-            "the checkpoint envelope does not verify: {:?}",
-            verdict.reasons
-        ),
-    ));
-    rows.push(pass_fail(
-        "Payload Bound",
-        verdict.payload_hash_ok == Some(true),
-        "the checkpoint payload bytes hash to payload_hash",
-        "the checkpoint payload bytes are not what the envelope commits to",
-    ));
+    rows.extend(envelope_rows(&envelope, payload.as_deref()));
     let parsed = payload
         .as_deref()
         .and_then(|b| ario_envelope::json::parse(b).ok())
