@@ -98,12 +98,19 @@ impl PgQueue {
         let event = serde_json::to_string(&d.event).map_err(|e| self.err(e))?;
         let now = now_ms();
         let serial = d.event.serial_key();
+        // Events of one serial key are claimed in id order, so their ids
+        // must follow commit order: the statement takes a lock on the key
+        // before its id is drawn and holds it until it commits, so no later
+        // event of the key can commit first (leaving the earlier one
+        // invisible to a claimer for a moment).
         let added = self
             .client
             .query_opt(
-                "INSERT INTO ario_serve_events
+                "WITH serialized AS (SELECT pg_advisory_xact_lock(hashtextextended($5::text, 0)))
+                 INSERT INTO ario_serve_events
                    (delivery_id, body_sha256, event, body, serial_key, state, next_at, received_at)
-                 VALUES ($1, $2, $3, $4, $5, 'queued', $6, $6)
+                 SELECT $1::text, $2::text, $3::text, $4::bytea, $5::text, 'queued', $6::bigint, $6::bigint
+                   FROM serialized
                  ON CONFLICT (delivery_id) DO NOTHING RETURNING id",
                 &[&d.delivery_id, &hash, &event, &body, &serial, &now],
             )
