@@ -158,6 +158,16 @@ async fn restore(p: &Anchorer, m: &VerifiedModel, id: &DecisionId, bytes: Vec<u8
     edit_batch(p, m, id, |v| *v = serde_json::from_slice(&bytes).unwrap()).await;
 }
 
+/// Batches of 8 decisions that close only when full (or closed), in `dir`.
+fn batches_of_eight(dir: &std::path::Path) -> RecorderOptions {
+    RecorderOptions {
+        batch_size: 8,
+        max_batch_age: Duration::from_secs(3600),
+        dir: Some(dir.to_owned()),
+        ..Default::default()
+    }
+}
+
 async fn failures(p: &Anchorer, id: &DecisionId) -> (Status, Vec<&'static str>) {
     let v = p.verify_decision(id).await;
     (v.status, v.failures)
@@ -171,12 +181,7 @@ async fn each_tampering_of_a_batch_or_the_chain_fails_for_its_own_reason() {
     let p = &f.prov;
     let m = model(&f).await;
     let dir = tempfile::tempdir().unwrap();
-    let opts = RecorderOptions {
-        batch_size: 8,
-        max_batch_age: Duration::from_secs(3600),
-        dir: Some(dir.path().to_owned()),
-        ..Default::default()
-    };
+    let opts = batches_of_eight(dir.path());
     let r = DecisionRecorder::open(&m, opts.clone()).await.unwrap();
     let all = ids(&r
         .record_many(&(0..32).map(decision).collect::<Vec<_>>())
@@ -412,12 +417,7 @@ async fn look_alikes_past_the_discovery_cap_leave_a_batch_undetermined_not_faile
     let p = &f.prov;
     let m = model(&f).await;
     let dir = tempfile::tempdir().unwrap();
-    let opts = RecorderOptions {
-        batch_size: 8,
-        max_batch_age: Duration::from_secs(3600),
-        dir: Some(dir.path().to_owned()),
-        ..Default::default()
-    };
+    let opts = batches_of_eight(dir.path());
     let r = DecisionRecorder::open(&m, opts).await.unwrap();
     // More look-alikes of batch 1 than discovery looks at reach the
     // gateways before the real checkpoint does (GraphQL lists the oldest
